@@ -1,0 +1,150 @@
+"""Event types: every fact the log can hold, as frozen, tagged msgspec structs.
+
+The payload types together form one tagged union (`Payload`); the `Event` envelope wraps a
+payload with its position in the log.  Unknown fields and unknown tags are decoding errors, so
+an event written by a newer version is refused rather than half-read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal, Union
+
+import msgspec
+
+SCHEMA_VERSION = 1
+
+Tier = Literal["department", "district", "commune", "province"]
+TIERS: tuple[str, ...] = ("department", "district", "commune", "province")
+
+
+class Choice(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The value of a category indicator (e.g. who heads the steering committee)."""
+
+    choice: str
+
+
+# A submitted value: an exact decimal (counts, ratios, percentages, points), yes/no, or a
+# category.  Decimals travel as JSON strings, never as binary floats.
+Value = Union[bool, Decimal, Choice]
+
+
+class _Payload(msgspec.Struct, frozen=True, tag=True, forbid_unknown_fields=True):
+    pass
+
+
+class UnitRegistered(_Payload, tag="unit_registered"):
+    """A unit (department, district, commune or province) exists from `from_year` on."""
+
+    unit_id: str
+    tier: Tier
+    name: str
+    parent_id: str | None = None
+    from_year: int | None = None
+
+
+class UnitRenamed(_Payload, tag="unit_renamed"):
+    """A unit carries a new name from `from_year` on; earlier years keep the old one."""
+
+    unit_id: str
+    name: str
+    from_year: int
+
+
+class UnitRetired(_Payload, tag="unit_retired"):
+    """A unit's last year is `last_year`; communes merge, districts were abolished in 2025."""
+
+    unit_id: str
+    last_year: int
+    merged_into: str | None = None
+    reason: str = ""
+
+
+class MethodologyAdopted(_Payload, tag="methodology_adopted"):
+    """A year and tier are scored with an edition whose canonical content hashes to `content_hash`."""
+
+    year: int
+    tier: Tier
+    edition: str
+    content_hash: str
+
+
+class IndicatorSubmitted(_Payload, tag="indicator_submitted"):
+    """A unit reports the value of one indicator for one year, with its evidence."""
+
+    year: int
+    unit_id: str
+    indicator: str
+    value: Value
+    evidence: str = ""
+    note: str = ""
+
+
+class IndicatorCorrected(_Payload, tag="indicator_corrected"):
+    """The submission `corrects` (an event id) now has `value`; the original stays in the log."""
+
+    corrects: str
+    year: int
+    unit_id: str
+    indicator: str
+    value: Value
+    reason: str
+    authority: str = ""
+
+
+class IndicatorRetracted(_Payload, tag="indicator_retracted"):
+    """The submission or correction `retracts` (an event id) no longer counts."""
+
+    retracts: str
+    year: int
+    unit_id: str
+    indicator: str
+    reason: str
+    authority: str = ""
+
+
+class RankingPublished(_Payload, tag="ranking_published"):
+    """A ranking was published: computed from the log's first `checkpoint_size` events."""
+
+    year: int
+    tier: Tier
+    edition: str
+    content_hash: str
+    checkpoint_size: int
+    checkpoint_root: str
+    result_hash: str
+    decision: str
+    date: dt.date | None = None
+
+
+Payload = Union[
+    UnitRegistered,
+    UnitRenamed,
+    UnitRetired,
+    MethodologyAdopted,
+    IndicatorSubmitted,
+    IndicatorCorrected,
+    IndicatorRetracted,
+    RankingPublished,
+]
+
+PAYLOAD_TYPES: tuple[type, ...] = Payload.__args__  # type: ignore[attr-defined]
+
+
+class Event(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A payload at its place in the log.
+
+    `seq` is gapless from 1 and assigned by the store; `prev_hash` is the leaf hash of event
+    `seq - 1` (64 zeros for the first), so the canonical bytes of each event chain to the one
+    before it.
+    """
+
+    seq: int
+    event_id: str
+    recorded_at: dt.datetime
+    actor: str
+    payload: Payload
+    prev_hash: str
+    schema: int = SCHEMA_VERSION
+    key: str | None = None
