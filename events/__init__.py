@@ -1,0 +1,110 @@
+"""The event log: event types, canonical bytes, Merkle tree, SQLite store, verify, inputs.
+
+The public API, importable from `events` directly:
+
+- types: `Event`, the payload structs, `Payload`, `Value`, `Choice`, `check_value`
+- bytes: `encode_event`, `decode_event`, `leaf_hash`, `GENESIS_PREV_HASH`
+- tree: `Checkpoint`, `InclusionProof`, `ConsistencyProof`, `verify_inclusion`,
+  `verify_consistency`
+- store: `EventStore`, `EventLog` (the interface), `ConcurrencyError`, `EventNotFound`
+- `verify`, `VerifyReport`
+- inputs: `read_submissions`, `read_units`, `InputError`, `InputErrors`
+
+See docs/events.md.
+"""
+
+from .canonical import (
+    GENESIS_PREV_HASH,
+    DecodeError,
+    decode_event,
+    encode_event,
+    leaf_hash,
+    leaf_hash_hex,
+)
+from .checks import check_payload
+from .inputs import (
+    InputError,
+    InputErrors,
+    SubmissionRow,
+    TableReader,
+    UnitRow,
+    read_submissions,
+    read_units,
+)
+from .interface import AppendResult, ConcurrencyError, EventLog, EventNotFound, StoredRow
+from .merkle import (
+    Checkpoint,
+    ConsistencyProof,
+    InclusionProof,
+    verify_consistency,
+    verify_inclusion,
+)
+from .store import EventStore
+from .types import (
+    PAYLOAD_TYPES,
+    SCHEMA_VERSION,
+    Choice,
+    Event,
+    IndicatorCorrected,
+    IndicatorRetracted,
+    IndicatorSubmitted,
+    MethodologyAdopted,
+    Payload,
+    RankingPublished,
+    UnitRegistered,
+    UnitRenamed,
+    UnitRetired,
+    Value,
+    check_value,
+    payload_tag,
+)
+from .upcast import UPCASTERS, Upcasters
+from .verify import VerifyReport, verify
+
+__all__ = [
+    "GENESIS_PREV_HASH",
+    "PAYLOAD_TYPES",
+    "SCHEMA_VERSION",
+    "UPCASTERS",
+    "AppendResult",
+    "Checkpoint",
+    "Choice",
+    "ConcurrencyError",
+    "ConsistencyProof",
+    "DecodeError",
+    "Event",
+    "EventLog",
+    "EventNotFound",
+    "EventStore",
+    "InclusionProof",
+    "InputError",
+    "InputErrors",
+    "IndicatorCorrected",
+    "IndicatorRetracted",
+    "IndicatorSubmitted",
+    "MethodologyAdopted",
+    "Payload",
+    "RankingPublished",
+    "StoredRow",
+    "SubmissionRow",
+    "TableReader",
+    "UnitRegistered",
+    "UnitRenamed",
+    "UnitRetired",
+    "UnitRow",
+    "Upcasters",
+    "Value",
+    "VerifyReport",
+    "check_payload",
+    "check_value",
+    "decode_event",
+    "encode_event",
+    "leaf_hash",
+    "leaf_hash_hex",
+    "payload_tag",
+    "read_submissions",
+    "read_units",
+    "verify",
+    "verify_consistency",
+    "verify_inclusion",
+]

@@ -30,6 +30,29 @@ class Choice(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 Value = Union[bool, Decimal, Choice]
 
 
+def check_value(value: object) -> Value:
+    """Return `value` if it is a valid `Value`, else raise `ValueError` (or `TypeError`).
+
+    Decimals must be finite (no NaN, sNaN or Infinity: a score built on them is not
+    reproducible); a `Choice` must name a non-empty choice.  Binary floats are refused: they are
+    not exact.  Used by the payload structs on construction and decoding, by the store and by
+    the importers.
+    """
+    if type(value) is bool:
+        return value
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"decimal value must be finite, got {value}")
+        return value
+    if isinstance(value, Choice):
+        if not isinstance(value.choice, str) or not value.choice:
+            raise ValueError("a choice must be a non-empty string")
+        return value
+    raise TypeError(
+        f"value must be bool, Decimal or Choice, got {type(value).__name__} {value!r}"
+    )
+
+
 class _Payload(msgspec.Struct, frozen=True, tag=True, forbid_unknown_fields=True):
     pass
 
@@ -80,6 +103,9 @@ class IndicatorSubmitted(_Payload, tag="indicator_submitted"):
     evidence: str = ""
     note: str = ""
 
+    def __post_init__(self) -> None:
+        check_value(self.value)
+
 
 class IndicatorCorrected(_Payload, tag="indicator_corrected"):
     """The submission `corrects` (an event id) now has `value`; the original stays in the log."""
@@ -91,6 +117,9 @@ class IndicatorCorrected(_Payload, tag="indicator_corrected"):
     value: Value
     reason: str
     authority: str = ""
+
+    def __post_init__(self) -> None:
+        check_value(self.value)
 
 
 class IndicatorRetracted(_Payload, tag="indicator_retracted"):
@@ -130,6 +159,17 @@ Payload = Union[
 ]
 
 PAYLOAD_TYPES: tuple[type, ...] = Payload.__args__  # type: ignore[attr-defined]
+
+# The tag of every payload type, as written in the `type` field of its canonical JSON.
+PAYLOAD_TAGS: dict[type, str] = {t: t.__struct_config__.tag for t in PAYLOAD_TYPES}
+
+
+def payload_tag(payload: object) -> str:
+    """The tag of a payload (`"indicator_submitted"`, ...); `TypeError` if it is not one."""
+    try:
+        return PAYLOAD_TAGS[type(payload)]
+    except KeyError:
+        raise TypeError(f"not an event payload: {type(payload).__name__}") from None
 
 
 class Event(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

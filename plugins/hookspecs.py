@@ -19,9 +19,11 @@ hookimpl = pluggy.HookimplMarker("ictindex")
 def register_methodologies(register: Callable) -> None:
     """Called once at start-up to collect methodology editions.
 
-    Call ``register(methodology)`` with each `engine.model.Methodology` the plugin provides
-    (usually loaded from a TOML file with `engine.edition.load_edition`).  Two plugins
-    registering the same edition id is an error.  Returns nothing.
+    Call ``register(methodology, source="pkg/edition.toml")`` with each
+    `engine.model.Methodology` the plugin provides (usually loaded from a TOML file with
+    `engine.edition.load_edition`); `source`, optional, is how error messages name the file.
+    Every edition is checked with `engine.edition.check_edition` once all plugins have
+    registered.  Two plugins registering the same edition id is an error.  Returns nothing.
     """
 
 

@@ -9,11 +9,39 @@ value changes and the context is recomputed.
 
 from __future__ import annotations
 
+import decimal
 from decimal import Decimal
 from typing import Any, Protocol, Sequence, Union
 
 import attrs
 import msgspec
+
+# The arithmetic every rule kind uses, set locally (`decimal.localcontext(DECIMAL_CONTEXT)`), never
+# the process-wide context: 28 significant digits, and anything inexact-by-accident (invalid
+# operations, division by zero, overflow) raises instead of producing NaN or Infinity.
+DECIMAL_CONTEXT = decimal.Context(
+    prec=28,
+    rounding=decimal.ROUND_HALF_EVEN,
+    Emin=-999_999,
+    Emax=999_999,
+    capitals=1,
+    clamp=0,
+    flags=[],
+    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
+)
+
+
+class ParamsError(ValueError):
+    """A rule kind's `check` refuses the criterion's params.
+
+    `path` is where inside `params` the fault is (e.g. ``"steps[1].points"``), or "" for the
+    params as a whole; `engine.edition.check_edition` prefixes it with the criterion's path.
+    """
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+
 
 # An input as the rule sees it: exact decimal, yes/no, a category name, or None when missing.
 Input = Union[Decimal, bool, str, None]
@@ -51,3 +79,14 @@ class RuleKind(Protocol):
 
     def score(self, params: Any, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Outcome:
         """Points for one unit; inputs follow the criterion's `indicators` order."""
+
+
+# Optional methods a rule kind may also have (the built-ins all do; `check_edition` and the
+# property tests use them when present):
+#
+#   check_indicators(params, indicators: Sequence[engine.model.Indicator]) -> None
+#       Raise ParamsError when params don't fit the indicators themselves (e.g. a category
+#       rule naming a category its indicator does not declare).
+#   direction(params) -> tuple[int, ...]
+#       Per input: +1 when more is better, -1 when less is better, 0 when unordered.  A rule
+#       kind is monotone when moving any input in its better direction never lowers the points.

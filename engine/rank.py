@@ -1,0 +1,98 @@
+"""Rank: totals → ranks by the edition's tie rule.
+
+- ``competition`` (the published convention): rank = 1 + the number of units with a strictly
+  greater compared total (1, 2, 2, 4); ``dense``: 1 + the number of distinct greater totals
+  (1, 2, 2, 3).
+- ``compare = "published"`` compares the rounded totals, as the published table does;
+  ``"exact"`` compares the unrounded ones.
+- Units sharing a rank are listed by `unit_id` (code-point order): never by dict order, hash
+  seed or locale.
+- With `tier.group_by = "parent_id"` each group (e.g. the communes of one district) is ranked on
+  its own; rows are listed group by group (groups in id order, a missing parent first).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Hashable, Sequence, TypeVar
+
+from engine.result import ExcludedUnit, Provenance, RankedUnit, Ranking
+from engine.score import TierScores
+
+__all__ = ["assign_ranks", "rank_tier"]
+
+K = TypeVar("K", bound=Hashable)
+
+
+def assign_ranks(items: Sequence[tuple[str, Decimal]], method: str = "competition") -> list[tuple[int, str]]:
+    """(unit_id, compared total) pairs → (rank, unit_id), best first, ties by unit_id."""
+    if method not in ("competition", "dense"):
+        raise ValueError(f"unknown tie method {method!r} (competition or dense)")
+    ordered = sorted(items, key=lambda it: it[0])
+    ordered.sort(key=lambda it: it[1], reverse=True)  # stable: ties stay in unit_id order
+    out: list[tuple[int, str]] = []
+    prev: Decimal | None = None
+    rank = 0
+    distinct = 0
+    for position, (uid, value) in enumerate(ordered, start=1):
+        if prev is None or value != prev:
+            distinct += 1
+            rank = position if method == "competition" else distinct
+            prev = value
+        out.append((rank, uid))
+    return out
+
+
+def _plain(d: Decimal) -> str:
+    s = format(d, "f")
+    return s[1:] if s.startswith("-") and d.is_zero() else s
+
+
+def rank_tier(scores: TierScores, provenance: Provenance) -> Ranking:
+    """The ranking of a scored tier; `provenance` must name the edition that scored it."""
+    edition = scores.edition
+    if provenance.edition != edition.id:
+        raise ValueError(
+            f"provenance names edition {provenance.edition!r} but the tier was scored with {edition.id!r}"
+        )
+    ties = edition.ties
+    tier_def = scores.tier_def
+    group_by = tier_def.group_by
+    exact = ties.compare == "exact"
+    groups: dict[str | None, list[tuple[str, Decimal]]] = {}
+    for uid, u in scores.units.items():
+        g = getattr(u.unit, group_by) if group_by else None
+        groups.setdefault(g, []).append((uid, u.total if exact else u.published_total))
+    codes = [c.code for c in tier_def.components]
+    rows = []
+    for g in sorted(groups, key=lambda k: (k is not None, k or "")):
+        for rank, uid in assign_ranks(groups[g], ties.method):
+            u = scores.units[uid]
+            rows.append(
+                RankedUnit(
+                    rank=rank,
+                    unit_id=uid,
+                    name=u.unit.name,
+                    parent_id=u.unit.parent_id,
+                    group=g,
+                    total=u.published_total,
+                    total_exact=_plain(u.total),
+                    band=None if u.band is None else u.band.name_vi,
+                    components=dict(zip(codes, u.published_components)),
+                )
+            )
+    excluded = tuple(
+        ExcludedUnit(unit_id=e.unit_id, name=e.name, reason=e.reason)
+        for _, e in sorted(scores.excluded.items())
+    )
+    return Ranking(
+        year=scores.year,
+        tier=scores.tier,
+        decimals=edition.rounding.decimals,
+        scale=tier_def.scale,
+        tie_rule=f"{ties.method}/{ties.compare}",
+        group_by=group_by,
+        rows=tuple(rows),
+        excluded=excluded,
+        provenance=provenance,
+    )

@@ -1,0 +1,145 @@
+"""Indicator values: from what people type (CSV cells, command-line arguments) to exact values.
+
+`parse_value` reads a text cell for an indicator of the methodology's catalogue and returns an
+`events.types.Value` (bool, Decimal or Choice); `check_value` checks a value already typed (from
+JSON or an Excel number); `to_input` is what a rule kind sees.  Errors are `ValueError` with a
+short message meant for the person who filled in the sheet; the caller adds file, row and column.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+from engine.model import Indicator
+from events.types import Choice, Value
+
+_YES = frozenset({"yes", "y", "có", "co", "1", "true", "x"})
+_NO = frozenset({"no", "n", "không", "khong", "0", "false"})
+# What `parse_value` says yes/no accepts (the full set above also takes y/n/x and
+# unaccented co/khong).
+YES_NO_WORDS = "yes/no, có/không, 1/0, true/false"
+
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:[,.]\d{3})+(?:[.,]\d+)?")
+_NOT_FINITE = frozenset({"nan", "snan", "qnan", "inf", "infinity"})
+
+
+def _clean(raw: str) -> str:
+    text = unicodedata.normalize("NFC", raw)
+    return text.replace("\u00a0", " ").replace("\u202f", " ").strip()
+
+
+def parse_value(indicator: Indicator, raw: str, *, decimal_comma: bool = False) -> Value:
+    """The value of `indicator` written as `raw`; ValueError with a short message otherwise."""
+    if not isinstance(raw, str):
+        raise TypeError(f"parse_value reads text, got {type(raw).__name__}; use check_value for typed values")
+    text = _clean(raw)
+    if not text:
+        raise ValueError("empty value")
+    if indicator.type == "yes_no":
+        word = text.casefold()
+        if word in _YES:
+            return True
+        if word in _NO:
+            return False
+        raise ValueError(f"{raw.strip()!r} is not yes/no (write {YES_NO_WORDS})")
+    if indicator.type == "category":
+        for declared in indicator.categories:
+            if unicodedata.normalize("NFC", declared).casefold() == text.casefold():
+                return Choice(declared)
+        raise ValueError(f"{text!r} is not a category of {indicator.code} (one of: {', '.join(indicator.categories)})")
+    return check_value(indicator, _parse_number(indicator, text, decimal_comma))
+
+
+def _parse_number(indicator: Indicator, text: str, decimal_comma: bool) -> Decimal:
+    if indicator.type == "percentage" and text.endswith("%"):
+        text = text[:-1].rstrip()
+    if text.lstrip("+-").casefold() in _NOT_FINITE:
+        raise ValueError(f"{text!r} is not a finite number")
+    if " " in text or "'" in text or "_" in text:
+        raise ValueError(f"{text!r}: thousands separators are not accepted, write the digits together")
+    if decimal_comma:
+        if "." in text:
+            raise ValueError(
+                f"{text!r}: with --decimal-comma the decimal separator is a comma and thousands "
+                "separators are not accepted"
+            )
+        if text.count(",") > 1:
+            raise ValueError(f"{text!r}: thousands separators are not accepted, write the digits together")
+        text = text.replace(",", ".")
+    elif "," in text:
+        if _GROUPED.fullmatch(text):
+            raise ValueError(
+                f"{text!r}: thousands separators are not accepted; if the comma is a decimal "
+                "comma, use --decimal-comma"
+            )
+        raise ValueError(f"{text!r} has a decimal comma: use --decimal-comma (or write a decimal point)")
+    if not _NUMBER.fullmatch(text):
+        if _GROUPED.fullmatch(text):
+            raise ValueError(f"{text!r}: thousands separators are not accepted, write the digits together")
+        raise ValueError(f"{text!r} is not a number")
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern above only lets numbers through
+        raise ValueError(f"{text!r} is not a number") from None
+
+
+def check_value(indicator: Indicator, value: Value) -> Value:
+    """`value` if it fits `indicator` (type, range), normalised (whole counts lose ".0");
+    ValueError with a short message otherwise."""
+    kind = indicator.type
+    if kind == "yes_no":
+        if isinstance(value, bool):
+            return value
+        raise ValueError(f"{indicator.code} is yes/no, got {_show(value)}")
+    if kind == "category":
+        if isinstance(value, Choice) and value.choice in indicator.categories:
+            return value
+        raise ValueError(f"{_show(value)} is not a category of {indicator.code} (one of: {', '.join(indicator.categories)})")
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
+        raise ValueError(f"{indicator.code} is a number, got {_show(value)}")
+    d = Decimal(value)
+    if not d.is_finite():
+        raise ValueError(f"{d} is not a finite number")
+    if kind == "count":
+        if d != d.to_integral_value() or d < 0:
+            raise ValueError(f"a count must be a whole number ≥ 0, got {_plain(d)}")
+        d = Decimal(int(d))
+    elif kind == "ratio" and not 0 <= d <= 1:
+        raise ValueError(f"a ratio must be within 0..1, got {_plain(d)}" + (" (a percentage?)" if 1 < d <= 100 else ""))
+    elif kind == "percentage" and not 0 <= d <= 100:
+        raise ValueError(f"a percentage must be within 0..100, got {_plain(d)}")
+    elif kind == "points" and d < 0:
+        raise ValueError(f"points must be ≥ 0, got {_plain(d)}")
+    if indicator.min is not None and d < indicator.min:
+        raise ValueError(f"{_plain(d)} is below {indicator.code}'s minimum {_plain(indicator.min)}")
+    if indicator.max is not None and d > indicator.max:
+        raise ValueError(f"{_plain(d)} is above {indicator.code}'s maximum {_plain(indicator.max)}")
+    return d
+
+
+def to_input(value: Value | None) -> Decimal | bool | str | None:
+    """What a rule kind reads: Decimal for numbers, bool for yes/no, str for a category."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, Choice):
+        return value.choice
+    if isinstance(value, (Decimal, int)):
+        return Decimal(value)
+    raise TypeError(f"not an indicator value: {value!r}")
+
+
+def _plain(d: Decimal) -> str:
+    return format(d, "f") if d.is_finite() else str(d)
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Choice):
+        return repr(value.choice)
+    if isinstance(value, Decimal):
+        return _plain(value)
+    return repr(value)

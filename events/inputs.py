@@ -1,0 +1,458 @@
+"""Read the files people have: long-form submissions and unit lists, CSV or XLSX.
+
+No methodology knowledge here: the reader checks the *shape* of a file (header, encoding,
+separators, text hygiene) and hands back rows of raw, trimmed, NFC-normalised strings.  Whether
+a unit exists, an indicator belongs to the edition or a value is in range is decided by the
+application, which can add its own `InputError`s to the same reader before raising.
+
+Submission files: columns `year, unit_id, indicator, value` and optionally `evidence, note`.
+Unit files: `unit_id, tier, name, parent_id` and optionally `from_year`.  A header row is
+required; names are matched trimmed and case-insensitively; a missing, unknown or repeated
+column is an error.
+
+Separators and decimal commas are never guessed: `delimiter` is `","` (default), `";"` or
+`"\\t"`, and `decimal_comma=True` reads `84,03` as 84.03 in the value column.  A header that is
+visibly separated by `;` while the delimiter is `,` is refused with a message naming the
+options to use.
+
+Errors are collected, not raised one by one: iterate the reader to get the valid rows, then
+look at `reader.errors` (or call `reader.raise_for_errors()`, which raises one `InputErrors`
+carrying them all, one `FILE:ROW:COLUMN: message` per line).  Rows are numbered as a spreadsheet
+shows them: the header is row 1.  CSV is streamed line by line and XLSX through openpyxl's
+read-only mode, so a 200 MB file is read in bounded memory; iterating again re-reads the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from pathlib import Path
+from typing import Generic, Iterable, Iterator, TypeVar
+
+import msgspec
+
+from .xlsx import CellProblem, NumberText, WorkbookError, iter_xlsx_rows
+
+MAX_FIELD_LENGTH = 2000
+DELIMITERS = {",": "','", ";": "';'", "\t": "'\\t'"}
+WHOLE_ROW = "*"  # the column of an error about a whole row or file
+
+_BAD_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+_COMMA_NUMBER = re.compile(r"[+-]?[0-9]+,[0-9]+")
+_DOT_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)+(,[0-9]+)?")
+_YEAR = re.compile(r"[0-9]{4}")
+
+
+class InputError(msgspec.Struct, frozen=True):
+    """One problem in an input file, at a row (1-based, header = 1) and a column name."""
+
+    file: str
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.row}:{self.column}: {self.message}"
+
+
+class InputErrors(ValueError):
+    """All the problems found in one or more input files; str() is one per line."""
+
+    def __init__(self, errors: Iterable[InputError]) -> None:
+        self.errors = list(errors)
+        super().__init__("\n".join(map(str, self.errors)))
+
+    def __str__(self) -> str:
+        return "\n".join(map(str, self.errors))
+
+
+class SubmissionRow(msgspec.Struct, frozen=True):
+    """One row of a long-form submission file, as trimmed NFC text."""
+
+    file: str
+    row: int
+    year: str
+    unit_id: str
+    indicator: str
+    value: str  # with decimal_comma, "84,03" arrives here as "84.03"
+    evidence: str = ""
+    note: str = ""
+
+
+class UnitRow(msgspec.Struct, frozen=True):
+    """One row of a unit file, as trimmed NFC text (`parent_id`, `from_year` may be empty)."""
+
+    file: str
+    row: int
+    unit_id: str
+    tier: str
+    name: str
+    parent_id: str = ""
+    from_year: str = ""
+
+
+R = TypeVar("R", SubmissionRow, UnitRow)
+
+
+class TableSpec(msgspec.Struct, frozen=True):
+    """The columns of one kind of file and the row struct it produces."""
+
+    kind: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    non_empty: tuple[str, ...]
+    years: tuple[str, ...]  # columns holding a four-digit year when not empty
+    row_type: type
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+SUBMISSIONS = TableSpec(
+    kind="submission",
+    required=("year", "unit_id", "indicator", "value"),
+    optional=("evidence", "note"),
+    non_empty=("year", "unit_id", "indicator", "value"),
+    years=("year",),
+    row_type=SubmissionRow,
+)
+UNITS = TableSpec(
+    kind="unit",
+    required=("unit_id", "tier", "name", "parent_id"),
+    optional=("from_year",),
+    non_empty=("unit_id", "tier", "name"),
+    years=("from_year",),
+    row_type=UnitRow,
+)
+
+
+class _Stop(Exception):
+    """A problem after which the rest of the file cannot be read meaningfully."""
+
+    def __init__(self, error: InputError) -> None:
+        self.error = error
+
+
+class TableReader(Generic[R]):
+    """Iterate to get the valid rows of a file; the problems accumulate in `errors`."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        spec: TableSpec,
+        *,
+        delimiter: str = ",",
+        decimal_comma: bool = False,
+        sheet: str | None = None,
+        max_field_length: int = MAX_FIELD_LENGTH,
+    ) -> None:
+        if delimiter not in DELIMITERS:
+            raise ValueError(f"delimiter must be ',', ';' or a tab, not {delimiter!r}")
+        self.path = Path(path)
+        self.file = str(path)
+        self.spec = spec
+        self.delimiter = delimiter
+        self.decimal_comma = decimal_comma
+        self.sheet = sheet
+        self.max_field_length = max_field_length
+        self.errors: list[InputError] = []
+        self.rows_read = 0
+
+    # -- errors ----------------------------------------------------------------------------
+
+    def error(self, row: int, column: str, message: str) -> None:
+        """Record a problem (the application adds its own, e.g. an unknown unit)."""
+        self.errors.append(InputError(self.file, row, column, message))
+
+    def raise_for_errors(self) -> None:
+        """Raise `InputErrors` with every problem recorded, if there is any."""
+        if self.errors:
+            raise InputErrors(self.errors)
+
+    def read_all(self) -> list[R]:
+        """Every row, or `InputErrors` with every problem in the file."""
+        rows = list(self)
+        self.raise_for_errors()
+        return rows
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[R]:
+        self.errors = []
+        self.rows_read = 0
+        suffix = self.path.suffix.lower()
+        if suffix in (".xlsx", ".xlsm"):
+            source = self._xlsx_rows()
+        elif suffix in (".csv", ".tsv", ".txt"):
+            if self.sheet is not None:
+                self.error(1, WHOLE_ROW, "--sheet applies to XLSX workbooks, not to CSV files")
+                return
+            source = self._csv_rows()
+        else:
+            self.error(1, WHOLE_ROW, f"unknown file type {suffix or '(none)'}: use .csv or .xlsx")
+            return
+        try:
+            yield from self._rows(source)
+        except _Stop as stop:
+            self.errors.append(stop.error)
+        except OSError as exc:
+            self.error(1, WHOLE_ROW, f"cannot read the file: {exc.strerror or exc}")
+
+    def _xlsx_rows(self) -> Iterator[tuple[int, list]]:
+        try:
+            yield from iter_xlsx_rows(self.path, self.sheet)
+        except WorkbookError as exc:
+            raise _Stop(InputError(self.file, 1, WHOLE_ROW, str(exc))) from None
+
+    def _csv_rows(self) -> Iterator[tuple[int, list]]:
+        """Records of the CSV as (spreadsheet row number, fields), streamed.
+
+        The file is read as bytes, line by line, and each line decoded on its own so that an
+        encoding error can name its byte offset; the decoded lines feed `csv.reader`, which
+        joins the lines of a quoted multi-line field into one record.
+        """
+        record = 0
+        with open(self.path, "rb") as f:
+            state = {"offset": 0}
+
+            def lines() -> Iterator[str]:
+                for raw in f:
+                    start = state["offset"]
+                    state["offset"] += len(raw)
+                    if start == 0 and raw.startswith(b"\xef\xbb\xbf"):
+                        raw, start = raw[3:], 3
+                    try:
+                        yield raw.decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        raise _Stop(
+                            InputError(
+                                self.file,
+                                record + 1,
+                                WHOLE_ROW,
+                                f"the file is not UTF-8 (undecodable byte at offset "
+                                f"{start + exc.start}): save it as UTF-8 (in Excel: "
+                                "'CSV UTF-8')",
+                            )
+                        ) from None
+
+            reader = csv.reader(lines(), delimiter=self.delimiter, strict=True)
+            while True:
+                try:
+                    fields = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    raise _Stop(
+                        InputError(self.file, record + 1, WHOLE_ROW, f"malformed CSV: {exc}")
+                    ) from None
+                record += 1
+                yield record, fields
+
+    def _rows(self, source: Iterator[tuple[int, list]]) -> Iterator[R]:
+        spec = self.spec
+        header: list[tuple[int, str]] | None = None  # (position, column name)
+        width = 0
+        for number, cells in source:
+            if header is None:
+                if not any(_present(c) for c in cells):
+                    continue  # blank lines before the header
+                header = self._header(number, cells)
+                if header is None:
+                    return
+                width = max(i for i, _ in header) + 1
+                continue
+            if not any(_present(c) for c in cells):
+                continue  # blank row
+            row = self._row(number, cells, header, width)
+            if row is not None:
+                self.rows_read += 1
+                yield row
+        if header is None:
+            self.error(
+                1,
+                WHOLE_ROW,
+                f"the file is empty: expected a header row with the columns "
+                f"{', '.join(spec.required)} (optional: {', '.join(spec.optional)})",
+            )
+
+    def _header(self, number: int, cells: list) -> list[tuple[int, str]] | None:
+        spec = self.spec
+        names: list[tuple[int, str]] = []
+        ok = True
+        # Trailing unnamed columns are tolerated (spreadsheets keep formatted empty cells);
+        # data in them is reported row by row.
+        last = max(i for i, c in enumerate(cells) if _present(c))
+        for i, cell in enumerate(cells[: last + 1]):
+            if isinstance(cell, CellProblem):
+                if cell.message:
+                    self.error(number, f"column {i + 1}", cell.message)
+                ok = False
+                continue
+            name = unicodedata.normalize("NFC", (cell or "").strip()).lower()
+            names.append((i, name))
+        refusal = self._separator_refusal([n for _, n in names])
+        if refusal:
+            self.error(number, WHOLE_ROW, refusal)
+            return None
+        seen: dict[str, int] = {}
+        for i, name in names:
+            if not name:
+                self.error(number, f"column {i + 1}", "the column has no name")
+                ok = False
+            elif name not in spec.columns:
+                self.error(
+                    number,
+                    name,
+                    f"unknown column {name!r} in a {spec.kind} file "
+                    f"(expected: {', '.join(spec.columns)})",
+                )
+                ok = False
+            elif name in seen:
+                self.error(number, name, f"column {name!r} appears twice")
+                ok = False
+            else:
+                seen[name] = i
+        for name in spec.required:
+            if name not in seen:
+                self.error(number, name, f"missing column {name!r}")
+                ok = False
+        return [(i, n) for n, i in seen.items()] if ok else None
+
+    def _separator_refusal(self, names: list[str]) -> str | None:
+        if self.delimiter == "," and any(";" in n for n in names):
+            return (
+                "the header is separated by ';' but the delimiter is ',': "
+                "use --delimiter ';' (and --decimal-comma if values use commas, like 84,03)"
+            )
+        if len(names) == 1:
+            for other, shown in DELIMITERS.items():
+                if other != self.delimiter and other in names[0]:
+                    return (
+                        f"the header is separated by {shown} but the delimiter is "
+                        f"{DELIMITERS[self.delimiter]}: use --delimiter {shown}"
+                    )
+        return None
+
+    def _row(self, number: int, cells: list, header: list[tuple[int, str]], width: int) -> R | None:
+        spec = self.spec
+        before = len(self.errors)
+        invalid = False
+        for i in range(width, len(cells)):
+            if _present(cells[i]):
+                self.error(number, f"column {i + 1}", "a value beyond the last named column")
+        values: dict[str, str] = {}
+        limit = self.max_field_length
+        for i, name in header:
+            cell = cells[i] if i < len(cells) else None
+            if isinstance(cell, CellProblem):
+                if cell.message:
+                    self.error(number, name, cell.message)
+                invalid = True
+                continue
+            numeric = isinstance(cell, NumberText)
+            text = (cell or "").strip()
+            if not text.isascii():
+                text = unicodedata.normalize("NFC", text)
+            bad = _BAD_CHARS.search(text)
+            if bad:
+                self.error(
+                    number,
+                    name,
+                    f"control character U+{ord(bad.group()):04X} in the text "
+                    "(line breaks and tabs are not allowed inside a field)",
+                )
+                continue
+            if len(text) > limit:
+                self.error(number, name, f"{len(text)} characters, more than the {limit} allowed")
+                continue
+            if not text and name in spec.non_empty:
+                self.error(number, name, "empty")
+                continue
+            if text and name in spec.years and not _YEAR.fullmatch(text):
+                self.error(number, name, f"{text!r} is not a year (four digits)")
+                continue
+            if name == "value" and not numeric and text:
+                text = self._value_text(number, text)
+                if text is None:
+                    continue
+            values[name] = text
+        if invalid or len(self.errors) != before:
+            return None
+        return spec.row_type(file=self.file, row=number, **values)
+
+    def _value_text(self, number: int, text: str) -> str | None:
+        if self.decimal_comma:
+            if _COMMA_NUMBER.fullmatch(text):
+                return text.replace(",", ".")
+            if _DOT_NUMBER.fullmatch(text):
+                self.error(
+                    number,
+                    "value",
+                    f"{text!r} has a '.' but --decimal-comma is set: write decimals with a "
+                    "comma and no thousands separators",
+                )
+                return None
+        elif _COMMA_NUMBER.fullmatch(text):
+            self.error(
+                number,
+                "value",
+                f"{text!r} has a decimal comma: use --decimal-comma (and --delimiter ';' if "
+                "the file is separated by ';'), or write it with a point",
+            )
+            return None
+        return text
+
+
+def _present(cell: object) -> bool:
+    if cell is None:
+        return False
+    if isinstance(cell, CellProblem):
+        return True
+    return bool(cell.strip())  # type: ignore[attr-defined]
+
+
+def read_submissions(
+    path: str | Path,
+    *,
+    delimiter: str = ",",
+    decimal_comma: bool = False,
+    sheet: str | None = None,
+    max_field_length: int = MAX_FIELD_LENGTH,
+) -> TableReader[SubmissionRow]:
+    """A reader of a long-form submission file (CSV or XLSX, by extension)."""
+    return TableReader(
+        path,
+        SUBMISSIONS,
+        delimiter=delimiter,
+        decimal_comma=decimal_comma,
+        sheet=sheet,
+        max_field_length=max_field_length,
+    )
+
+
+def read_units(
+    path: str | Path,
+    *,
+    delimiter: str = ",",
+    sheet: str | None = None,
+    max_field_length: int = MAX_FIELD_LENGTH,
+) -> TableReader[UnitRow]:
+    """A reader of a unit file (CSV or XLSX, by extension)."""
+    return TableReader(
+        path, UNITS, delimiter=delimiter, sheet=sheet, max_field_length=max_field_length
+    )
+
+
+__all__ = [
+    "MAX_FIELD_LENGTH",
+    "InputError",
+    "InputErrors",
+    "SubmissionRow",
+    "TableReader",
+    "TableSpec",
+    "UnitRow",
+    "read_submissions",
+    "read_units",
+]

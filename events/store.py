@@ -1,0 +1,390 @@
+"""The SQLite event store: one file, WAL, append-only, tamper-evident.
+
+Table `events` (created through sqlite-utils, STRICT):
+
+    seq INTEGER PRIMARY KEY   gapless from 1, assigned here
+    event_id TEXT UNIQUE      uuid4 hex unless another factory is injected
+    recorded_at TEXT          canonical.time_key (fixed-width UTC, sorts like time)
+    actor, type, year, unit_id, indicator    copies of body fields, for indexed queries
+    key TEXT UNIQUE NULL      idempotency key
+    body BLOB                 the canonical bytes: the only source of truth
+    hash TEXT                 leaf hash (hex) of body
+
+Triggers refuse UPDATE and DELETE, and any INSERT that collides with an existing seq, event id
+or key, which closes the `INSERT OR REPLACE` back door (REPLACE deletes the rows it collides
+with without firing delete triggers).  Gaps or forged rows inserted by hand are not prevented
+(whoever can write the file can drop the triggers anyway): `verify` finds them.  Everything
+else in the database is derived.
+
+Indexes: event_id and key (unique), and (year, unit_id, indicator) for the per-year queries.
+Each index costs append throughput (random uuid4 keys especially); a query by unit or
+indicator alone scans the table, which takes well under a second even for a national log.
+
+Appends run under `BEGIN IMMEDIATE`: the last seq and hash are read inside the write
+transaction, so concurrent writers (threads or processes) serialise and the chain stays gapless.
+A batch is all or nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import sqlite3
+from os import urandom as _urandom
+from itertools import islice
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import msgspec
+import sqlite_utils
+
+from . import merkle
+from .canonical import GENESIS_PREV_HASH, decode_event, parse_time_key, time_key
+from .interface import AppendResult, ConcurrencyError, EventNotFound, StoredRow
+from .merkle import Checkpoint, ConsistencyProof, InclusionProof
+from .checks import check_payload
+from .types import Event, Payload
+
+Clock = Callable[[], dt.datetime]
+IdFactory = Callable[[], str]
+
+TABLE = "events"
+COLUMNS = (
+    "seq", "event_id", "recorded_at", "actor", "type", "year", "unit_id", "indicator",
+    "key", "body", "hash",
+)  # fmt: skip
+_INSERT = f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+_SELECT_ROWS = f"SELECT {', '.join(COLUMNS)} FROM {TABLE}"
+CHUNK = 10_000  # payloads encoded per executemany: bounds memory for huge batches
+
+_TRIGGERS = {
+    "events_no_update": f"""
+        CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON {TABLE}
+        BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE is refused'); END""",
+    "events_no_delete": f"""
+        CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON {TABLE}
+        BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE is refused'); END""",
+    "events_append_only": f"""
+        CREATE TRIGGER IF NOT EXISTS events_append_only BEFORE INSERT ON {TABLE}
+        WHEN EXISTS (SELECT 1 FROM {TABLE} WHERE seq = NEW.seq)
+          OR EXISTS (SELECT 1 FROM {TABLE} WHERE event_id = NEW.event_id)
+          OR (NEW.key IS NOT NULL AND EXISTS (SELECT 1 FROM {TABLE} WHERE key = NEW.key))
+        BEGIN SELECT RAISE(ABORT,
+          'events are append-only: an insert must not replace an event (seq, event_id or key)');
+        END""",
+}
+
+
+def utc_now() -> dt.datetime:
+    """The default clock."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def new_event_id() -> str:
+    """The default event-id factory: a random UUID4 as 32 hex digits (as `uuid4().hex`).
+
+    Built from `os.urandom` directly: `uuid.uuid4()` costs several times more per event.
+    """
+    b = bytearray(_urandom(16))
+    b[6] = (b[6] & 0x0F) | 0x40  # version 4
+    b[8] = (b[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return b.hex()
+
+
+def _connect(path: str | Path, timeout: float) -> sqlite_utils.Database:
+    conn = sqlite3.connect(str(path), timeout=timeout)
+    return sqlite_utils.Database(conn, execute_plugins=False)
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create the events table, its indexes and triggers if missing (idempotent)."""
+    if TABLE not in db.table_names():
+        db[TABLE].create(
+            {
+                "seq": int,
+                "event_id": str,
+                "recorded_at": str,
+                "actor": str,
+                "type": str,
+                "year": int,
+                "unit_id": str,
+                "indicator": str,
+                "key": str,
+                "body": bytes,
+                "hash": str,
+            },
+            pk="seq",
+            not_null=["event_id", "recorded_at", "actor", "type", "body", "hash"],
+            if_not_exists=True,
+            strict=True,
+        )
+    table = db.table(TABLE)
+    table.create_index(["event_id"], unique=True, if_not_exists=True)
+    table.create_index(["key"], unique=True, if_not_exists=True)
+    table.create_index(["year", "unit_id", "indicator"], if_not_exists=True)
+    for sql in _TRIGGERS.values():
+        db.execute(sql)
+
+
+class EventStore:
+    """The event log in one SQLite file (see the module docstring).
+
+    `clock` returns the current time as a timezone-aware datetime (converted to UTC); it is read
+    once per batch, inside the write transaction, and never allowed to go back: a batch recorded
+    after another is stamped no earlier than it, so `recorded_at` is non-decreasing in seq
+    order and "as of a time" is a prefix of the log.  `new_event_id` makes event ids.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | sqlite_utils.Database,
+        *,
+        clock: Clock = utc_now,
+        new_event_id: IdFactory = new_event_id,
+        timeout: float = 30.0,
+    ) -> None:
+        self.db = path if isinstance(path, sqlite_utils.Database) else _connect(path, timeout)
+        if not self.db.memory and self.db.execute("PRAGMA database_list").fetchone()[2]:
+            self.db.enable_wal()
+        # A bigger page cache keeps the unique indexes (random uuid4 event ids) in memory
+        # while a large batch is inserted.
+        self.db.execute("PRAGMA cache_size = -65536")  # KiB
+        ensure_schema(self.db)
+        self.clock = clock
+        self.new_event_id = new_event_id
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "EventStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def append(
+        self,
+        payloads: Iterable[Payload],
+        *,
+        actor: str,
+        keys: Iterable[str | None] | None = None,
+        expected_last_seq: int | None = None,
+    ) -> list[Event]:
+        """Append `payloads` as one atomic batch and return the events recorded.
+
+        `keys[i]` (optional) is the idempotency key of `payloads[i]`: a payload whose key is
+        already in the log, or earlier in the same batch, is skipped and not returned.  With
+        `expected_last_seq`, the batch is refused with `ConcurrencyError` unless the log ends
+        at that seq when the write transaction starts.  Any error records nothing.
+        """
+        out: list[Event] = []
+        self._write(payloads, keys, actor, expected_last_seq, out)
+        return out
+
+    def extend(
+        self,
+        payloads: Iterable[Payload],
+        *,
+        actor: str,
+        keys: Iterable[str | None] | None = None,
+        expected_last_seq: int | None = None,
+    ) -> AppendResult:
+        """`append` for huge batches (a national import): streams, returns only a summary."""
+        return self._write(payloads, keys, actor, expected_last_seq, None)
+
+    def _write(
+        self,
+        payloads: Iterable[Payload],
+        keys: Iterable[str | None] | None,
+        actor: str,
+        expected_last_seq: int | None,
+        out: list[Event] | None,
+    ) -> AppendResult:
+        if not isinstance(actor, str) or not actor.strip():
+            raise ValueError("actor must be a non-empty string")
+        items: Iterable[tuple[Payload, str | None]]
+        if keys is None:
+            items = ((p, None) for p in payloads)
+        else:
+            items = zip(payloads, keys, strict=True)
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = self._write_locked(conn, iter(items), actor, expected_last_seq, out)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if out is not None:
+                out.clear()
+            raise
+        return result
+
+    def _write_locked(
+        self,
+        conn: sqlite3.Connection,
+        items: Iterator[tuple[Payload, str | None]],
+        actor: str,
+        expected_last_seq: int | None,
+        out: list[Event] | None,
+    ) -> AppendResult:
+        last = conn.execute(
+            f"SELECT seq, hash, recorded_at FROM {TABLE} ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        seq, prev, last_time = last if last else (0, GENESIS_PREV_HASH, None)
+        if expected_last_seq is not None and expected_last_seq != seq:
+            raise ConcurrencyError(expected_last_seq, seq)
+        now = self.clock()
+        now_key = time_key(now)  # refuses naive datetimes
+        now = now.astimezone(dt.timezone.utc)
+        if last_time is not None and now_key < last_time:
+            now_key, now = last_time, parse_time_key(last_time)
+
+        first_seq = seq + 1
+        appended = skipped = 0
+        seen: set[str] = set()
+        encode = msgspec.json.Encoder(order="sorted", decimal_format="string").encode
+        sha256 = hashlib.sha256
+        new_id = self.new_event_id
+        while chunk := list(islice(items, CHUNK)):
+            chunk_keys = [k for _, k in chunk if k is not None]
+            existing: set[str] = set()
+            if chunk_keys:
+                for k in chunk_keys:
+                    if type(k) is not str or not k:
+                        raise ValueError(f"an idempotency key must be a non-empty string: {k!r}")
+                existing = {
+                    r[0]
+                    for r in conn.execute(
+                        f"SELECT key FROM {TABLE} WHERE key IN (SELECT value FROM json_each(?))",
+                        (msgspec.json.encode(chunk_keys),),
+                    )
+                }
+            rows = []
+            for payload, key in chunk:
+                if key is not None:
+                    if key in existing or key in seen:
+                        skipped += 1
+                        continue
+                    seen.add(key)
+                tag = check_payload(payload)  # every stored body must decode again
+                event_id = new_id()
+                if type(event_id) is not str or not event_id:
+                    raise ValueError(f"event ids must be non-empty strings: {event_id!r}")
+                seq += 1
+                event = Event(seq, event_id, now, actor, payload, prev, key=key)
+                body = encode(event)
+                prev = sha256(b"\x00" + body).hexdigest()
+                rows.append((
+                    seq, event_id, now_key, actor, tag,
+                    getattr(payload, "year", None),
+                    getattr(payload, "unit_id", None),
+                    getattr(payload, "indicator", None),
+                    key, body, prev,
+                ))  # fmt: skip
+                if out is not None:
+                    out.append(event)
+            # The hot path: one executemany per chunk on the connection that holds the write
+            # lock.  sqlite-utils' insert_all would rebuild each row as a dict, re-derive the
+            # SQL per chunk and open its own savepoint; rows here are already positional tuples
+            # in column order, so the driver's executemany is the cheapest correct call.
+            conn.executemany(_INSERT, rows)
+            appended += len(rows)
+        return AppendResult(first_seq if appended else None, seq, appended, skipped)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def last_seq(self) -> int:
+        row = self.db.execute(f"SELECT max(seq) FROM {TABLE}").fetchone()
+        return row[0] or 0
+
+    def read(
+        self,
+        start: int = 1,
+        stop: int | None = None,
+        *,
+        year: int | None = None,
+        unit_id: str | None = None,
+        indicator: str | None = None,
+        as_of_seq: int | None = None,
+        as_of_time: dt.datetime | None = None,
+    ) -> Iterator[Event]:
+        """Events with `start <= seq < stop`, matching every filter given, in seq order.
+
+        `as_of_seq` keeps events with `seq <= as_of_seq`; `as_of_time` (timezone-aware) keeps
+        events recorded at or before it.  `year`, `unit_id`, `indicator` match the payload
+        fields of that name (unit events have no year).
+        """
+        where, params = ["seq >= ?"], [start]
+        if stop is not None:
+            where.append("seq < ?")
+            params.append(stop)
+        if as_of_seq is not None:
+            where.append("seq <= ?")
+            params.append(as_of_seq)
+        if as_of_time is not None:
+            where.append("recorded_at <= ?")
+            params.append(time_key(as_of_time))
+        for column, value in (("year", year), ("unit_id", unit_id), ("indicator", indicator)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        sql = f"SELECT body FROM {TABLE} WHERE {' AND '.join(where)} ORDER BY seq"
+        return (decode_event(body) for (body,) in self.db.execute(sql, params))
+
+    def get(self, ref: int | str) -> Event:
+        """The event with seq `ref` (an int) or event id `ref` (a str)."""
+        if isinstance(ref, bool) or not isinstance(ref, (int, str)):
+            raise TypeError(f"an event is named by its seq (int) or event id (str), not {ref!r}")
+        column = "seq" if isinstance(ref, int) else "event_id"
+        row = self.db.execute(f"SELECT body FROM {TABLE} WHERE {column} = ?", (ref,)).fetchone()
+        if row is None:
+            raise EventNotFound(f"no event with {column} {ref}")
+        return decode_event(row[0])
+
+    def stored_rows(self, start: int = 1) -> Iterator[StoredRow]:
+        cursor = self.db.execute(f"{_SELECT_ROWS} WHERE seq >= ? ORDER BY seq", (start,))
+        return map(StoredRow._make, cursor)
+
+    def leaf_hashes(self, stop: int | None = None) -> list[bytes]:
+        """Stored leaf hashes of seqs `1..stop` (the first `stop` leaves), in order."""
+        if stop is None:
+            cursor = self.db.execute(f"SELECT hash FROM {TABLE} ORDER BY seq")
+        else:
+            cursor = self.db.execute(
+                f"SELECT hash FROM {TABLE} WHERE seq <= ? ORDER BY seq", (stop,)
+            )
+        fromhex = bytes.fromhex
+        return [fromhex(h) for (h,) in cursor]
+
+    # -- checkpoints and proofs ------------------------------------------------------------
+
+    def _leaves(self, size: int | None) -> list[bytes]:
+        leaves = self.leaf_hashes(size)
+        if size is not None and (size < 0 or len(leaves) != size):
+            raise ValueError(f"the log has {self.last_seq()} events, not {size}")
+        return leaves
+
+    def checkpoint(self, size: int | None = None) -> Checkpoint:
+        """(size, root) of the first `size` events, from the stored hashes.
+
+        Run `verify` first before publishing one: it recomputes the hashes from the bodies.
+        """
+        return Checkpoint.of(self._leaves(size))
+
+    def inclusion_proof(self, seq: int, size: int | None = None) -> InclusionProof:
+        leaves = self._leaves(size)
+        path = merkle.inclusion_proof(leaves, seq - 1)
+        return InclusionProof(seq - 1, len(leaves), leaves[seq - 1].hex(), [p.hex() for p in path])
+
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
+        leaves = self._leaves(new_size)
+        path = merkle.consistency_proof(leaves, old_size)
+        return ConsistencyProof(old_size, len(leaves), [p.hex() for p in path])
+
+
+__all__ = ["EventStore", "ensure_schema", "new_event_id", "utc_now"]

@@ -1,0 +1,111 @@
+"""`checkpoint`, `verify` and `prove`: the commands that let anyone check the log."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import msgspec
+
+from events.canonical import encode_event
+from events.merkle import Checkpoint
+from events.verify import verify as verify_log
+from plugins import output
+from plugins.cli import FORMATS, Context, cli, handle_errors, pass_ctx
+from plugins.errors import UsageError
+from plugins.replay import check_publications
+
+
+def _checkpoint(text: str | None) -> Checkpoint | None:
+    if text is None:
+        return None
+    try:
+        return Checkpoint.parse(text)
+    except ValueError as e:
+        raise UsageError(f"--checkpoint: {e}") from None
+
+
+@cli.command()
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("--size", type=int, default=None, help="The checkpoint of the first SIZE events.")
+@pass_ctx
+@handle_errors
+def checkpoint(c: Context, fmt: str, size: int | None) -> None:
+    """Print the log's checkpoint (size and Merkle root) to publish."""
+    last = c.app.store.last_seq()
+    if size is not None and not 0 <= size <= last:
+        raise UsageError(f"--size must be within 0..{last}")
+    cp = c.app.store.checkpoint(size)
+    if fmt == "json":
+        click.echo(msgspec.json.encode({"size": cp.size, "root": cp.root}).decode())
+    else:
+        click.echo(str(cp))
+
+
+@cli.command()
+@click.option("--checkpoint", "checkpoint_text", default=None, metavar="SIZE:ROOT",
+              help="A published checkpoint the log must still extend.")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@pass_ctx
+@handle_errors
+def verify(c: Context, checkpoint_text: str | None, fmt: str) -> None:
+    """Recompute every hash from the stored bytes and re-derive every publication.
+
+    Exit status 1 when anything does not match.
+    """
+    cp = _checkpoint(checkpoint_text)
+    report = verify_log(c.app.store, checkpoint=cp)
+    publications = check_publications(c.app) if report.ok else []
+    ok = report.ok and all(p.ok for p in publications)
+    current = c.app.store.checkpoint()
+    if fmt == "json":
+        click.echo(output.to_json({"ok": ok, "log": report, "checkpoint": str(current),
+                                   "publications": publications}))
+    else:
+        click.echo(str(report))
+        for p in publications:
+            status = "reproduces" if p.ok else "DOES NOT reproduce"
+            click.echo(f"publication #{p.seq} ({p.decision}, {p.year} {p.tier}): {status}"
+                       + ("" if p.ok else f": {p.reason}"))
+        click.echo(f"checkpoint: {current}")
+    if not ok:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("event")
+@click.option("--checkpoint", "checkpoint_text", required=True, metavar="SIZE:ROOT",
+              help="The published checkpoint to prove the event is in.")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@pass_ctx
+@handle_errors
+def prove(c: Context, event: str, checkpoint_text: str, fmt: str) -> None:
+    """Prove that EVENT (a seq or an event id) is in a published checkpoint.
+
+    Prints the event's canonical bytes and the inclusion proof; anyone can check them with
+    SHA-256 alone (see docs/events.md).  Exit status 1 when the proof does not verify.
+    """
+    cp = _checkpoint(checkpoint_text)
+    e = c.app.event(event)
+    if e.seq > cp.size:
+        raise UsageError(f"event #{e.seq} was recorded after checkpoint {cp.size}: "
+                         "it cannot be in it")
+    if cp.size > c.app.store.last_seq():
+        raise UsageError(f"the log has {c.app.store.last_seq()} events, fewer than the "
+                         f"checkpoint's {cp.size}")
+    proof = c.app.store.inclusion_proof(e.seq, cp.size)
+    ok = proof.verify(cp)
+    if fmt == "json":
+        click.echo(output.to_json({"ok": ok, "checkpoint": str(cp), "event": encode_event(e).decode(),
+                                   "proof": proof}))
+    else:
+        click.echo(f"event #{e.seq} {e.event_id}")
+        click.echo(f"bytes: {encode_event(e).decode()}")
+        click.echo(f"leaf hash: {proof.leaf_hash}")
+        click.echo(f"path ({len(proof.path)} hashes):")
+        for h in proof.path:
+            click.echo(f"  {h}")
+        click.echo(f"{'VERIFIED' if ok else 'NOT VERIFIED'}: event #{e.seq} "
+                   f"{'is' if ok else 'is not shown to be'} in checkpoint {cp}")
+    if not ok:
+        sys.exit(1)

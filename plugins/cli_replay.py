@@ -1,0 +1,146 @@
+"""`rank`, `explain`, `diff` and `publish`: replaying the log through an edition."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from engine.diff import render_diff_text
+from engine.explain import render_text
+from engine.result import Ranking
+from events.types import TIERS
+from plugins import output, replay
+from plugins.app import default_actor
+from plugins.cli import FORMATS, Context, actor_option, cli, handle_errors, pass_ctx
+
+TIER = click.Choice(list(TIERS))
+
+
+def replay_options(f):
+    f = click.option("--allow-changed-edition", is_flag=True,
+                     help="Replay even though the installed edition's content differs from the "
+                          "one adopted (its content hash changed).")(f)
+    f = click.option("--edition", default=None,
+                     help="Score with this edition instead of the adopted one (a what-if; "
+                          "nothing is written).")(f)
+    return f
+
+
+def ranking_rows(ranking: Ranking) -> tuple[list[str], list[tuple]]:
+    codes = sorted({code for r in ranking.rows for code in r.components}, key=_code_key)
+    headers = ["rank", "unit_id", "name", *codes, "total"]
+    rows = [(r.rank, r.unit_id, r.name, *(r.components.get(c) for c in codes), r.total)
+            for r in ranking.rows]
+    return headers, rows
+
+
+def _code_key(code: str):
+    return [int(part) if part.isdigit() else part for part in code.replace(".", " ").split()]
+
+
+def ranking_json(ranking: Ranking) -> dict:
+    p = ranking.provenance
+    return {
+        "year": ranking.year,
+        "tier": ranking.tier,
+        "edition": p.edition,
+        "edition_hash": p.content_hash,
+        "engine_version": p.engine_version,
+        "plugin": p.plugin,
+        "plugin_version": p.plugin_version,
+        "checkpoint": {"size": p.checkpoint_size, "root": p.checkpoint_root},
+        "as_of": p.as_of,
+        "scale": ranking.scale,
+        "decimals": ranking.decimals,
+        "tie_rule": ranking.tie_rule,
+        "rows": [{"rank": r.rank, "unit_id": r.unit_id, "name": r.name, "total": r.total,
+                  "total_exact": r.total_exact, "band": r.band, "group": r.group,
+                  "components": r.components} for r in ranking.rows],
+        "excluded": ranking.excluded,
+    }
+
+
+@cli.command()
+@click.option("--year", type=int, required=True)
+@click.option("--tier", type=TIER, required=True)
+@click.option("--as-of", "as_of", default="now", show_default=True,
+              help="now, published, a seq, a date or a UTC time.")
+@replay_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True)
+@pass_ctx
+@handle_errors
+def rank(c: Context, year: int, tier: str, as_of: str, edition: str | None,
+         allow_changed_edition: bool, fmt: str) -> None:
+    """Rank a tier of a year, replayed from the log."""
+    r = replay.replay(c.app, year, tier, as_of=as_of, edition=edition,
+                      allow_changed_edition=allow_changed_edition).ranking
+    if fmt == "json":
+        click.echo(output.to_json(ranking_json(r)))
+        return
+    headers, rows = ranking_rows(r)
+    if fmt == "csv":
+        click.echo(output.to_csv(headers, rows), nl=False)
+        return
+    p = r.provenance
+    click.echo(f"{tier} {year} — {p.edition} (hash {p.content_hash[:12]}…), as of {p.as_of}, "
+               f"checkpoint {p.checkpoint_size}:{(p.checkpoint_root or '')[:16]}…")
+    click.echo(output.table(headers, rows, right=[0] + list(range(3, len(headers)))))
+    for e in r.excluded:
+        click.echo(f"not ranked: {e.unit_id} {e.name}: {e.reason}")
+
+
+@cli.command()
+@click.argument("unit")
+@click.option("--year", type=int, required=True)
+@click.option("--as-of", "as_of", default="now", show_default=True)
+@replay_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@pass_ctx
+@handle_errors
+def explain(c: Context, unit: str, year: int, as_of: str, edition: str | None,
+            allow_changed_edition: bool, fmt: str) -> None:
+    """How UNIT's score was derived: components, criteria, inputs and the events behind them."""
+    x = replay.explain(c.app, unit, year, as_of=as_of, edition=edition,
+                       allow_changed_edition=allow_changed_edition)
+    click.echo(output.to_json(x) if fmt == "json" else render_text(x).rstrip("\n"))
+
+
+@cli.command()
+@click.option("--year", type=int, required=True)
+@click.option("--tier", type=TIER, required=True)
+@click.option("--from", "old", required=True, help="The earlier as-of point (e.g. published).")
+@click.option("--to", "new", default="now", show_default=True)
+@replay_options
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@pass_ctx
+@handle_errors
+def diff(c: Context, year: int, tier: str, old: str, new: str, edition: str | None,
+         allow_changed_edition: bool, fmt: str) -> None:
+    """Units whose points or rank changed between two as-of points, and the events why."""
+    d = replay.diff(c.app, year, tier, old=old, new=new, edition=edition,
+                    allow_changed_edition=allow_changed_edition)
+    click.echo(output.to_json(d) if fmt == "json" else render_diff_text(d).rstrip("\n"))
+
+
+@cli.command()
+@click.option("--year", type=int, required=True)
+@click.option("--tier", type=TIER, required=True)
+@click.option("--decision", required=True, help="The decision that publishes the ranking.")
+@click.option("--date", "date_text", default=None, help="The decision's date (YYYY-MM-DD).")
+@actor_option
+@pass_ctx
+@handle_errors
+def publish(c: Context, year: int, tier: str, decision: str, date_text: str | None,
+            actor: str | None) -> None:
+    """Record the publication of the current ranking, with its checkpoint and result hash."""
+    date = dt.date.fromisoformat(date_text) if date_text else None
+    event, ranking = replay.publish(c.app, year, tier, decision=decision, date=date,
+                                    actor=actor or default_actor())
+    p = event.payload
+    click.echo(f"Recorded publication #{event.seq}: {tier} {year} under {p.edition}, "
+               f"{len(ranking.rows)} units, decision {p.decision}")
+    click.echo(f"checkpoint {p.checkpoint_size}:{p.checkpoint_root}")
+    click.echo(f"result hash {p.result_hash}")

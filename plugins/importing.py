@@ -1,0 +1,301 @@
+"""Checking what people submit against the log and the adopted editions, before any write.
+
+Every row of a file is checked (unit existed that year, the year and tier have an adopted
+edition, the indicator belongs to it, the value has the indicator's type and range, no row
+repeats or contradicts another or the log), all errors are collected and raised together as
+`FILE:ROW:COLUMN: message` lines, and only a file with no error becomes a batch to append.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from pathlib import Path
+from typing import Any, Iterable
+
+from engine.fold import LogState, YearState
+from engine.values import parse_value
+from events import inputs
+from events.canonical import encode_canonical
+from events.inputs import InputError, InputErrors
+from events.types import (
+    TIERS,
+    Event,
+    IndicatorCorrected,
+    IndicatorRetracted,
+    IndicatorSubmitted,
+    Payload,
+    UnitRegistered,
+)
+from plugins.errors import UsageError
+from plugins.manager import Registry
+
+CLI = "<command line>"
+
+
+def idempotency_key(payload: Payload) -> str:
+    """The same payload imported twice gets the same key, so the store records it once."""
+    return hashlib.sha256(encode_canonical(payload)).hexdigest()
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text).strip()
+
+
+# -- units ---------------------------------------------------------------------------------
+
+
+def units_from_file(path: str | Path, state: LogState, **options: Any) -> tuple[list[Payload], list[str]]:
+    errors: list[InputError] = []
+    payloads: list[Payload] = []
+    file = str(path)
+    seen: dict[str, int] = {}
+    new_ids = set()
+    reader = inputs.read_units(path, **options)
+    rows = list(reader)
+    errors.extend(reader.errors)
+    for r in rows:
+        new_ids.add(r.unit_id)
+    known = set(state.unit_ids())
+    for r in rows:
+        def bad(column: str, message: str) -> None:
+            errors.append(InputError(file, r.row, column, message))
+
+        if not r.unit_id:
+            bad("unit_id", "empty unit id")
+        elif r.unit_id in seen:
+            bad("unit_id", f"unit {r.unit_id} appears twice (first at row {seen[r.unit_id]})")
+        seen.setdefault(r.unit_id, r.row)
+        if r.tier not in TIERS:
+            bad("tier", f"unknown tier {r.tier!r} (one of: {', '.join(TIERS)})")
+        if not r.name:
+            bad("name", "empty name")
+        if r.parent_id and r.parent_id not in new_ids and r.parent_id not in known:
+            bad("parent_id", f"unknown parent unit {r.parent_id}")
+        from_year = None
+        if r.from_year:
+            try:
+                from_year = int(r.from_year)
+            except ValueError:
+                bad("from_year", f"{r.from_year!r} is not a year")
+        if not errors:
+            payloads.append(UnitRegistered(unit_id=r.unit_id, tier=r.tier, name=r.name,
+                                           parent_id=r.parent_id or None, from_year=from_year))
+    if errors:
+        raise InputErrors(errors)
+    # A unit already registered with the same facts is skipped by its key; with other facts it
+    # is an error (renames and retirements are their own events).
+    clashes = [InputError(file, seen[p.unit_id], "unit_id",
+                          f"unit {p.unit_id} is already registered with other facts "
+                          "(renames and retirements are events of their own)")
+               for p in payloads if p.unit_id in known and _registered_differently(state, p)]
+    if clashes:
+        raise InputErrors(clashes)
+    return payloads, [idempotency_key(p) for p in payloads]
+
+
+def _registered_differently(state: LogState, p: UnitRegistered) -> bool:
+    year = p.from_year if p.from_year is not None else 0
+    info = state.unit(p.unit_id, year) if year else None
+    if info is None:
+        # Registered from a later year, or from the start: compare with any year it has.
+        for y in state.years() or [0]:
+            info = state.unit(p.unit_id, y)
+            if info is not None:
+                break
+    if info is None:
+        return False
+    return (info.tier, info.name, info.parent_id) != (p.tier, p.name, p.parent_id)
+
+
+# -- submissions ---------------------------------------------------------------------------
+
+
+class _Checker:
+    """Checks submissions of any year against one folded state, caching per year and tier."""
+
+    def __init__(self, state: LogState, registry: Registry) -> None:
+        self.state = state
+        self.registry = registry
+        self._years: dict[int, YearState] = {}
+        self._tiers: dict[tuple[int, str], tuple[Any, dict[str, Any]] | str] = {}
+
+    def year(self, year: int) -> YearState:
+        ys = self._years.get(year)
+        if ys is None:
+            ys = self._years[year] = self.state.year_state(year)
+        return ys
+
+    def indicators(self, year: int, tier: str) -> tuple[Any, dict[str, Any]] | str:
+        """(edition, {code: Indicator} of that tier) or the reason there is none."""
+        key = (year, tier)
+        found = self._tiers.get(key)
+        if found is None:
+            adopted = self.year(year).adoption(tier)
+            if adopted is None:
+                found = (f"no methodology adopted for {year} {tier} "
+                         f"(record one with `ictindex adopt EDITION --year {year}`)")
+            elif adopted.edition not in self.registry.editions:
+                found = f"the edition adopted for {year} {tier}, {adopted.edition}, is not installed"
+            else:
+                m = self.registry.edition(adopted.edition).methodology
+                catalogue = {i.code: i for i in m.indicators}
+                used = {code for c in m.tiers[tier].components for cr in c.criteria
+                        for code in cr.indicators}
+                found = (m, {code: catalogue[code] for code in sorted(used) if code in catalogue})
+            self._tiers[key] = found
+        return found
+
+    def submission(self, year_text: str | int, unit_id: str, indicator: str, raw: str, *,
+                   evidence: str, note: str, decimal_comma: bool
+                   ) -> tuple[IndicatorSubmitted | None, list[tuple[str, str]]]:
+        """The payload, or the (column, message) errors of one row."""
+        errors: list[tuple[str, str]] = []
+        try:
+            year = int(year_text)
+        except (TypeError, ValueError):
+            return None, [("year", f"{year_text!r} is not a year")]
+        ys = self.year(year)
+        unit = ys.units.get(unit_id)
+        if unit is None:
+            if any(self.state.unit(unit_id, y) for y in self.state.years()) or unit_id in self.state.unit_ids():
+                errors.append(("unit_id", f"unit {unit_id} did not exist in {year}"))
+            else:
+                errors.append(("unit_id", f"unknown unit {unit_id!r}"))
+            return None, errors
+        found = self.indicators(year, unit.tier)
+        if isinstance(found, str):
+            return None, [("year", found)]
+        edition, catalogue = found
+        spec = catalogue.get(indicator)
+        if spec is None:
+            return None, [("indicator", f"{indicator!r} is not an indicator of {edition.id} "
+                                        f"for the {unit.tier} tier")]
+        try:
+            value = parse_value(spec, raw, decimal_comma=decimal_comma)
+        except ValueError as e:
+            return None, [("value", str(e))]
+        return IndicatorSubmitted(year=year, unit_id=unit_id, indicator=indicator, value=value,
+                                  evidence=evidence, note=note), []
+
+
+def submissions_from_file(path: str | Path, state: LogState, registry: Registry, *,
+                          known_key: Any = None, **options: Any
+                          ) -> tuple[list[Payload], list[str]]:
+    """The batch a long-form file makes, or InputErrors listing every bad row."""
+    decimal_comma = bool(options.get("decimal_comma"))
+    checker = _Checker(state, registry)
+    file = str(path)
+    errors: list[InputError] = []
+    payloads: list[Payload] = []
+    keys: list[str] = []
+    first_row: dict[tuple[int, str, str], tuple[int, str]] = {}
+    reader = inputs.read_submissions(path, **options)
+    for r in reader:
+        payload, problems = checker.submission(
+            r.year, r.unit_id, r.indicator, r.value, evidence=r.evidence, note=r.note,
+            decimal_comma=decimal_comma)
+        for column, message in problems:
+            errors.append(InputError(file, r.row, column, message))
+        if payload is None:
+            continue
+        key = idempotency_key(payload)
+        cell = (payload.year, payload.unit_id, payload.indicator)
+        earlier = first_row.get(cell)
+        if earlier is not None:
+            what = "repeats" if earlier[1] == key else "contradicts"
+            errors.append(InputError(file, r.row, "indicator",
+                                     f"{what} row {earlier[0]} ({payload.unit_id} {payload.indicator} {payload.year})"))
+            continue
+        first_row[cell] = (r.row, key)
+        problem = _conflict_with_log(checker.year(payload.year), payload, key, known_key)
+        if problem:
+            errors.append(InputError(file, r.row, "value", problem))
+            continue
+        payloads.append(payload)
+        keys.append(key)
+    errors.extend(reader.errors)
+    if errors:
+        raise InputErrors(sorted(errors, key=lambda e: e.row))
+    return payloads, keys
+
+
+def _conflict_with_log(ys: YearState, payload: IndicatorSubmitted, key: str, known_key: Any) -> str | None:
+    """A value already counts for this cell and this is not the very same submission."""
+    history = ys.history(payload.unit_id, payload.indicator)
+    current = [ref for ref in history if ref.status == "current"]
+    if not current:
+        return None
+    if known_key is not None and known_key(key):
+        return None  # the same submission, imported again: the store skips it
+    ref = current[0]
+    return (f"{payload.unit_id} already has a value for {payload.indicator} in {payload.year} "
+            f"(event #{ref.seq}); to change it, use `ictindex correct {ref.seq} VALUE --reason ...`")
+
+
+def check_submission(state: LogState, registry: Registry, year: int, unit_id: str, indicator: str,
+                     raw: str, *, evidence: str = "", note: str = "", decimal_comma: bool = False,
+                     known_key: Any = None) -> IndicatorSubmitted:
+    checker = _Checker(state, registry)
+    payload, problems = checker.submission(year, nfc(unit_id), nfc(indicator), raw,
+                                           evidence=nfc(evidence), note=nfc(note),
+                                           decimal_comma=decimal_comma)
+    if problems:
+        raise UsageError("; ".join(f"{column}: {message}" for column, message in problems))
+    problem = _conflict_with_log(checker.year(payload.year), payload, idempotency_key(payload), known_key)
+    if problem:
+        raise UsageError(problem)
+    return payload
+
+
+def _target_history(state: LogState, target: Event):
+    p = target.payload
+    return state.year_state(p.year).history(p.unit_id, p.indicator)
+
+
+def check_correction(state: LogState, registry: Registry, target: Event, raw: str, *,
+                     reason: str, authority: str = "", decimal_comma: bool = False
+                     ) -> IndicatorCorrected:
+    p = target.payload
+    if not isinstance(p, IndicatorSubmitted):
+        raise UsageError(f"event #{target.seq} is a {_kind(target)}, not a submission: "
+                         "only submissions can be corrected")
+    if not nfc(reason):
+        raise UsageError("a correction needs a reason (--reason)")
+    refs = {ref.event_id: ref for ref in _target_history(state, target)}
+    ref = refs.get(target.event_id)
+    if ref is not None and ref.status in ("retracted", "superseded"):
+        raise UsageError(f"submission #{target.seq} is {ref.status}: it can no longer be corrected")
+    checker = _Checker(state, registry)
+    unit = checker.year(p.year).units.get(p.unit_id)
+    found = checker.indicators(p.year, unit.tier if unit else "")
+    if isinstance(found, str) or p.indicator not in found[1]:
+        raise UsageError(f"cannot check the new value of #{target.seq}: "
+                         f"{found if isinstance(found, str) else 'indicator no longer in the edition'}")
+    try:
+        value = parse_value(found[1][p.indicator], raw, decimal_comma=decimal_comma)
+    except ValueError as e:
+        raise UsageError(f"value: {e}") from None
+    return IndicatorCorrected(corrects=target.event_id, year=p.year, unit_id=p.unit_id,
+                              indicator=p.indicator, value=value, reason=nfc(reason),
+                              authority=nfc(authority))
+
+
+def check_retraction(state: LogState, target: Event, *, reason: str, authority: str = ""
+                     ) -> IndicatorRetracted:
+    p = target.payload
+    if not isinstance(p, (IndicatorSubmitted, IndicatorCorrected)):
+        raise UsageError(f"event #{target.seq} is a {_kind(target)}: only submissions and "
+                         "corrections can be retracted")
+    if not nfc(reason):
+        raise UsageError("a retraction needs a reason (--reason)")
+    refs = {ref.event_id: ref for ref in _target_history(state, target)}
+    ref = refs.get(target.event_id)
+    if ref is not None and ref.status == "retracted":
+        raise UsageError(f"event #{target.seq} is already retracted")
+    return IndicatorRetracted(retracts=target.event_id, year=p.year, unit_id=p.unit_id,
+                              indicator=p.indicator, reason=nfc(reason), authority=nfc(authority))
+
+
+def _kind(event: Event) -> str:
+    return type(event.payload).__struct_config__.tag.replace("_", " ")

@@ -1,0 +1,276 @@
+"""The contract every event store must honour, as a base test class.
+
+In the manner of the `eventsourcing` library's recorder tests: a backend's test module
+subclasses `StoreContract` and overrides `make_store`; every test here then runs against that
+backend.  Only the `EventLog` interface is used, so a PostgreSQL store passes or fails exactly
+the same tests as the SQLite one.
+
+    class TestSQLiteStore(StoreContract):
+        def make_store(self, tmp_path, *, clock=None, new_event_id=None):
+            return EventStore(tmp_path / "log.db", clock=clock or StepClock(), ...)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+import pytest
+
+from events.canonical import GENESIS_PREV_HASH, encode_event, leaf_hash
+from events.interface import ConcurrencyError, EventLog, EventNotFound
+from events.merkle import EMPTY_ROOT, Checkpoint
+from events.types import (
+    Choice,
+    IndicatorCorrected,
+    IndicatorSubmitted,
+    MethodologyAdopted,
+    UnitRegistered,
+)
+from events.verify import verify
+
+from event_strategies import T0, StepClock, counter_ids, submission
+
+UTC = dt.timezone.utc
+
+
+class StoreContract:
+    """Subclass and override `make_store`."""
+
+    def make_store(self, tmp_path, *, clock=None, new_event_id=None) -> EventLog:
+        raise NotImplementedError
+
+    @pytest.fixture
+    def store(self, tmp_path):
+        s = self.make_store(tmp_path, clock=StepClock(), new_event_id=counter_ids())
+        yield s
+        getattr(s, "close", lambda: None)()
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    @staticmethod
+    def sample_log(store: EventLog) -> None:
+        store.append(
+            [
+                UnitRegistered(unit_id="747", tier="district", name="Thành phố Vũng Tàu"),
+                UnitRegistered(unit_id="26506", tier="commune", name="Phường 1", parent_id="747"),
+                MethodologyAdopted(year=2020, tier="commune", edition="e@2020", content_hash="ab" * 32),
+            ],
+            actor="admin",
+        )
+        store.append(
+            [
+                IndicatorSubmitted(year=2020, unit_id="26506", indicator="I01", value=Decimal("12.50")),
+                IndicatorSubmitted(year=2020, unit_id="26506", indicator="I02", value=True),
+                IndicatorSubmitted(year=2021, unit_id="26506", indicator="I01", value=Decimal("13")),
+                IndicatorSubmitted(year=2020, unit_id="747", indicator="I01", value=Choice("có")),
+            ],
+            actor="importer",
+        )
+        store.append(
+            [
+                IndicatorCorrected(corrects="ev000004", year=2020, unit_id="26506", indicator="I01",
+                                   value=Decimal("14.25"), reason="phúc khảo"),
+            ],
+            actor="inspector",
+        )  # fmt: skip
+
+    # -- empty log ------------------------------------------------------------------------------
+
+    def test_empty_log(self, store):
+        assert store.last_seq() == 0
+        assert list(store.read()) == []
+        assert store.leaf_hashes() == []
+        assert store.checkpoint() == Checkpoint(0, EMPTY_ROOT.hex())
+        with pytest.raises(EventNotFound):
+            store.get(1)
+        assert verify(store).ok
+
+    # -- appending -----------------------------------------------------------------------------
+
+    def test_seqs_are_gapless_and_events_chain(self, store):
+        self.sample_log(store)
+        events = list(store.read())
+        assert [e.seq for e in events] == list(range(1, 9))
+        assert events[0].prev_hash == GENESIS_PREV_HASH
+        for before, after in itertools.pairwise(events):
+            assert after.prev_hash == leaf_hash(encode_event(before)).hex()
+        assert store.leaf_hashes() == [leaf_hash(encode_event(e)) for e in events]
+        assert store.last_seq() == 8
+
+    def test_append_returns_what_is_stored(self, store):
+        out = store.append([submission(1), submission(2)], actor="sở TT&TT", keys=["a", None])
+        assert out == list(store.read())
+        assert [e.actor for e in out] == ["sở TT&TT"] * 2
+        assert [e.key for e in out] == ["a", None]
+        assert [e.event_id for e in out] == ["ev000001", "ev000002"]
+
+    def test_recorded_at_comes_from_the_clock_in_utc(self, tmp_path):
+        ict = dt.timezone(dt.timedelta(hours=7))
+        clock = StepClock(dt.datetime(2021, 3, 1, 15, 0, tzinfo=ict), dt.timedelta(minutes=1))
+        store = self.make_store(tmp_path, clock=clock, new_event_id=counter_ids())
+        store.append([submission(1), submission(2)], actor="a")  # one batch: one time
+        store.append([submission(3)], actor="a")
+        times = [e.recorded_at for e in store.read()]
+        assert times == [T0.replace(hour=8), T0.replace(hour=8), T0.replace(hour=8, minute=1)]
+        assert all(t.utcoffset() == dt.timedelta(0) for t in times)
+
+    def test_recorded_at_never_goes_back(self, tmp_path):
+        times = iter([T0, T0 - dt.timedelta(hours=1), T0 + dt.timedelta(hours=1)])
+        store = self.make_store(tmp_path, clock=lambda: next(times), new_event_id=counter_ids())
+        for i in range(3):
+            store.append([submission(i)], actor="a")
+        assert [e.recorded_at for e in store.read()] == [T0, T0, T0 + dt.timedelta(hours=1)]
+
+    def test_a_naive_clock_is_refused(self, tmp_path):
+        store = self.make_store(tmp_path, clock=lambda: dt.datetime(2021, 1, 1), new_event_id=counter_ids())
+        with pytest.raises(ValueError):
+            store.append([submission(1)], actor="a")
+        assert store.last_seq() == 0
+
+    def test_expected_last_seq(self, store):
+        store.append([submission(1)], actor="a", expected_last_seq=0)
+        store.append([submission(2)], actor="a", expected_last_seq=1)
+        with pytest.raises(ConcurrencyError) as info:
+            store.append([submission(3)], actor="a", expected_last_seq=1)
+        assert (info.value.expected, info.value.actual) == (1, 2)
+        assert store.last_seq() == 2
+
+    def test_idempotency_keys(self, store):
+        batch = [submission(i) for i in range(5)]
+        keys = [f"file.csv:{i + 2}" for i in range(5)]
+        first = store.append(batch, actor="a", keys=keys)
+        again = store.append(batch, actor="a", keys=keys)
+        assert len(first) == 5 and again == []
+        assert store.last_seq() == 5
+        # a partly new batch records only the new part; duplicates inside a batch count once
+        more = store.append(
+            [submission(9), submission(4), submission(9)], actor="a", keys=["new", keys[4], "new"]
+        )
+        assert [e.key for e in more] == ["new"]
+        # events without a key are never deduplicated
+        store.append([submission(1), submission(1)], actor="a")
+        assert store.last_seq() == 8
+        summary = store.extend(batch, actor="a", keys=keys)
+        assert (summary.appended, summary.skipped, summary.first_seq, summary.last_seq) == (0, 5, None, 8)
+
+    def test_bad_keys_record_nothing(self, store):
+        with pytest.raises(ValueError):
+            store.append([submission(1), submission(2)], actor="a", keys=["only one"])
+        with pytest.raises(ValueError):
+            store.append([submission(1)], actor="a", keys=[""])
+        with pytest.raises(ValueError):
+            store.append([submission(1)], actor="")
+        assert store.last_seq() == 0
+
+    def test_a_batch_that_fails_midway_records_nothing(self, tmp_path):
+        ids = iter(["a", "b", "c", "b", "e"])  # the 4th id repeats the 2nd
+        store = self.make_store(tmp_path, clock=StepClock(), new_event_id=lambda: next(ids))
+        store.append([submission(0)], actor="x")
+        with pytest.raises(Exception):
+            store.append([submission(i) for i in range(1, 5)], actor="x")
+        assert store.last_seq() == 1
+        assert [e.event_id for e in store.read()] == ["a"]
+        assert verify(store).ok
+
+    @pytest.mark.parametrize(
+        "bad",
+        [
+            IndicatorSubmitted(year="2020", unit_id="U", indicator="I", value=Decimal(1)),  # type: ignore[arg-type]
+            UnitRegistered(unit_id="U", tier="village", name="x"),  # type: ignore[arg-type]
+            "not a payload",
+        ],
+    )
+    def test_ill_typed_payloads_record_nothing(self, store, bad):
+        with pytest.raises((TypeError, ValueError)):
+            store.append([submission(1), bad, submission(2)], actor="a")
+        assert store.last_seq() == 0
+        assert list(store.read()) == []
+
+    def test_extend_streams_a_large_batch(self, store):
+        n = 2500
+        summary = store.extend((submission(i) for i in range(n)), actor="bulk",
+                               keys=(f"k{i}" for i in range(n)))  # fmt: skip
+        assert (summary.first_seq, summary.last_seq, summary.appended, summary.skipped) == (1, n, n, 0)
+        assert store.last_seq() == n
+        assert verify(store).ok
+
+    def test_decimals_stay_exact(self, store):
+        values = ["84.030", "0.1", "1E+3", "-0.000001", "123456789012345678901234567890.5"]
+        store.append([submission(i, value=v) for i, v in enumerate(values)], actor="a")
+        assert [str(e.payload.value) for e in store.read()] == values
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def test_read_filters(self, store):
+        self.sample_log(store)
+
+        def seqs(**kw):
+            return [e.seq for e in store.read(**kw)]
+
+        assert seqs() == list(range(1, 9))
+        assert seqs(start=3, stop=6) == [3, 4, 5]
+        assert seqs(year=2020) == [3, 4, 5, 7, 8]
+        assert seqs(unit_id="26506") == [2, 4, 5, 6, 8]
+        assert seqs(indicator="I01") == [4, 6, 7, 8]
+        assert seqs(year=2020, unit_id="26506", indicator="I01") == [4, 8]
+        assert seqs(as_of_seq=5) == [1, 2, 3, 4, 5]
+        assert seqs(as_of_seq=5, year=2020) == [3, 4, 5]
+        # StepClock: batch 1 at T0, batch 2 at T0+1s, batch 3 at T0+2s
+        assert seqs(as_of_time=T0) == [1, 2, 3]
+        assert seqs(as_of_time=T0 + dt.timedelta(seconds=1, microseconds=1)) == list(range(1, 8))
+        assert seqs(as_of_time=T0 - dt.timedelta(microseconds=1)) == []
+        ict = dt.timezone(dt.timedelta(hours=7))
+        assert seqs(as_of_time=(T0 + dt.timedelta(seconds=1)).astimezone(ict)) == list(range(1, 8))
+
+    def test_get_by_seq_and_event_id(self, store):
+        self.sample_log(store)
+        assert store.get(4).event_id == "ev000004"
+        assert store.get("ev000004").seq == 4
+        for missing in (0, 99, "nope"):
+            with pytest.raises(EventNotFound):
+                store.get(missing)
+        with pytest.raises(TypeError):
+            store.get(True)
+
+    def test_stored_rows_are_the_bodies(self, store):
+        self.sample_log(store)
+        rows = list(store.stored_rows())
+        events = list(store.read())
+        assert [r.seq for r in rows] == [e.seq for e in events]
+        assert [bytes(r.body) for r in rows] == [encode_event(e) for e in events]
+        assert [r.hash for r in rows] == [h.hex() for h in store.leaf_hashes()]
+        assert [r.type for r in rows][:3] == ["unit_registered", "unit_registered", "methodology_adopted"]
+
+    # -- checkpoints and proofs -----------------------------------------------------------------
+
+    def test_checkpoints_and_proofs(self, store):
+        for i in range(12):
+            store.append([submission(i)], actor="a")
+        cps = {n: store.checkpoint(n) for n in range(13)}
+        assert cps[12] == store.checkpoint()
+        assert cps[0].root == EMPTY_ROOT.hex()
+        for size in range(1, 13):
+            for seq in range(1, size + 1):
+                proof = store.inclusion_proof(seq, size)
+                assert proof.seq == seq and proof.verify(cps[size])
+                assert not proof.verify(cps[size - 1] if size > 1 else cps[0])
+            for old in range(0, size + 1):
+                assert store.consistency_proof(old, size).verify(cps[old], cps[size])
+        assert store.inclusion_proof(3).size == 12
+        assert store.consistency_proof(5).new_size == 12
+        with pytest.raises(ValueError):
+            store.checkpoint(13)
+        with pytest.raises(ValueError):
+            store.inclusion_proof(13, 12)
+        with pytest.raises(ValueError):
+            store.consistency_proof(6, 5)
+
+    def test_verify_reports_the_log_checkpoint(self, store):
+        self.sample_log(store)
+        cp = store.checkpoint(5)
+        report = verify(store, cp)
+        assert report.ok and report.checkpoint_ok
+        assert report.current == store.checkpoint()
+        assert verify(store, str(cp)).ok
