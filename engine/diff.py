@@ -206,7 +206,15 @@ def diff(
                 if x != y:
                     comps.append(ComponentChange(code=code, old=x, new=y))
         crits = []
-        ca, cb = _criteria(old_scores, uid), _criteria(new_scores, uid)
+        points_moved = a is not None and b is not None and (a.total != b.total or bool(comps))
+        same_score = (old_scores is not None and new_scores is not None
+                      and old_scores.units.get(uid) is new_scores.units.get(uid))
+        if points_moved or a is None or b is None:
+            ca, cb = _criteria(old_scores, uid), _criteria(new_scores, uid)
+        else:  # only the rank moved: no criterion did
+            ca = cb = {}
+        if same_score:
+            ca = cb = {}
         for code in list(ca) + [c for c in cb if c not in ca]:
             x, y = ca.get(code), cb.get(code)
             px = x[1] if x else None
@@ -229,7 +237,6 @@ def diff(
             causes.append("entered")
         elif b is None:
             causes.append("left")
-        points_moved = a is not None and b is not None and (a.total != b.total or bool(comps))
         if points_moved:
             if crits:
                 for m in ("own_inputs", "peers", "edition"):

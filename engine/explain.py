@@ -23,6 +23,7 @@ from engine.result import (
     InputTrace,
     Provenance,
     Ranking,
+    plain,
 )
 from engine.score import TierScores, round_points
 from events.types import Choice
@@ -162,17 +163,12 @@ def explain(
         ))
     return Explanation(
         total=u.published_total,
-        total_exact=_plain(u.total),
+        total_exact=plain(u.total),
         band=None if u.band is None else u.band.name_vi,
         excluded=None,
         components=tuple(comps),
         **common,
     )
-
-
-def _plain(d: Decimal) -> str:
-    s = format(d, "f")
-    return s[1:] if s.startswith("-") and d.is_zero() else s
 
 
 # -- text ------------------------------------------------------------------------------------

@@ -348,6 +348,7 @@ class LogState:
         self._cells: dict[int, dict[str, dict[str, Cell]]] = {}
         self._adoptions: dict[int, dict[str, Event]] = {}
         self._publications: dict[int, dict[str, list[Event]]] = {}
+        self._year_units: dict[int, dict[str, UnitInfo]] = {}
 
     # -- reading -------------------------------------------------------------------------
 
@@ -362,12 +363,23 @@ class LogState:
         rec = self._units.get(unit_id)
         return None if rec is None else rec.as_of_year(year)
 
+    def year_units(self, year: int) -> dict[str, UnitInfo]:
+        """The units that existed in `year`, by unit_id (sorted).  Cached until the next
+        registry event; treat the dict as read-only."""
+        units = self._year_units.get(year)
+        if units is None:
+            units = {}
+            for uid in sorted(self._units):
+                info = self._units[uid].as_of_year(year)
+                if info is not None:
+                    units[uid] = info
+            self._year_units[year] = units
+        return units
+
     def year_state(self, year: int) -> YearState:
-        units = {}
-        for uid in sorted(self._units):
-            info = self._units[uid].as_of_year(year)
-            if info is not None:
-                units[uid] = info
+        """The state of `year`.  Its units are a snapshot; its values are a live view that later
+        `apply` calls update (fold again to keep an earlier state)."""
+        units = self.year_units(year)
         return YearState(
             year,
             units,
@@ -424,17 +436,20 @@ class LogState:
                 elif t is Cor or t is Ret:
                     self._amend(e, p, t is Cor)
                 elif t is UnitRegistered:
+                    self._year_units.clear()
                     rec = self._units.get(p.unit_id)
                     if rec is None:
                         rec = self._units[p.unit_id] = _UnitRecord()
                     rec.registrations.append((p.from_year, seq, p))
                 elif t is UnitRenamed:
+                    self._year_units.clear()
                     rec = self._units.get(p.unit_id)
                     if rec is None:
                         self._anomaly(e, f"renames unit {p.unit_id!r}, which is not registered")
                     else:
                         rec.renames.append((p.from_year, seq, p.name))
                 elif t is UnitRetired:
+                    self._year_units.clear()
                     rec = self._units.get(p.unit_id)
                     if rec is None:
                         self._anomaly(e, f"retires unit {p.unit_id!r}, which is not registered")

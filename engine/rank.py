@@ -14,22 +14,24 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Hashable, Sequence, TypeVar
+from operator import itemgetter
+from typing import Sequence
 
-from engine.result import ExcludedUnit, Provenance, RankedUnit, Ranking
+from engine.result import ExcludedUnit, Provenance, RankedUnit, Ranking, plain
 from engine.score import TierScores
 
 __all__ = ["assign_ranks", "rank_tier"]
 
-K = TypeVar("K", bound=Hashable)
+_first = itemgetter(0)
+_second = itemgetter(1)
 
 
 def assign_ranks(items: Sequence[tuple[str, Decimal]], method: str = "competition") -> list[tuple[int, str]]:
     """(unit_id, compared total) pairs → (rank, unit_id), best first, ties by unit_id."""
     if method not in ("competition", "dense"):
         raise ValueError(f"unknown tie method {method!r} (competition or dense)")
-    ordered = sorted(items, key=lambda it: it[0])
-    ordered.sort(key=lambda it: it[1], reverse=True)  # stable: ties stay in unit_id order
+    ordered = sorted(items, key=_first)
+    ordered.sort(key=_second, reverse=True)  # stable: ties stay in unit_id order
     out: list[tuple[int, str]] = []
     prev: Decimal | None = None
     rank = 0
@@ -43,13 +45,17 @@ def assign_ranks(items: Sequence[tuple[str, Decimal]], method: str = "competitio
     return out
 
 
-def _plain(d: Decimal) -> str:
-    s = format(d, "f")
-    return s[1:] if s.startswith("-") and d.is_zero() else s
+def rank_tier(
+    scores: TierScores,
+    provenance: Provenance,
+    *,
+    reuse: tuple[TierScores, Ranking] | None = None,
+) -> Ranking:
+    """The ranking of a scored tier; `provenance` must name the edition that scored it.
 
-
-def rank_tier(scores: TierScores, provenance: Provenance) -> Ranking:
-    """The ranking of a scored tier; `provenance` must name the edition that scored it."""
+    `reuse` = (earlier scores, the ranking made from them): rows of units whose score object and
+    rank did not change are taken over as they are (incremental re-ranking after a correction).
+    """
     edition = scores.edition
     if provenance.edition != edition.id:
         raise ValueError(
@@ -64,10 +70,20 @@ def rank_tier(scores: TierScores, provenance: Provenance) -> Ranking:
         g = getattr(u.unit, group_by) if group_by else None
         groups.setdefault(g, []).append((uid, u.total if exact else u.published_total))
     codes = [c.code for c in tier_def.components]
+    old_units: dict = {}
+    old_rows: dict[str, RankedUnit] = {}
+    if reuse is not None:
+        old_units = reuse[0].units
+        old_rows = {r.unit_id: r for r in reuse[1].rows}
     rows = []
     for g in sorted(groups, key=lambda k: (k is not None, k or "")):
         for rank, uid in assign_ranks(groups[g], ties.method):
             u = scores.units[uid]
+            if old_units.get(uid) is u:
+                old = old_rows.get(uid)
+                if old is not None and old.rank == rank and old.group == g:
+                    rows.append(old)
+                    continue
             rows.append(
                 RankedUnit(
                     rank=rank,
@@ -76,7 +92,7 @@ def rank_tier(scores: TierScores, provenance: Provenance) -> Ranking:
                     parent_id=u.unit.parent_id,
                     group=g,
                     total=u.published_total,
-                    total_exact=_plain(u.total),
+                    total_exact=plain(u.total),
                     band=None if u.band is None else u.band.name_vi,
                     components=dict(zip(codes, u.published_components)),
                 )

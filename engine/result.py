@@ -25,6 +25,7 @@ from typing import Any
 import msgspec
 
 from engine.fold import EventRef
+from engine.rules.base import DECIMAL_CONTEXT
 from events.types import Value
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "compare_rankings",
     "decode_ranking",
     "first_differing_unit",
+    "plain",
     "published_content",
     "result_hash",
 ]
@@ -180,6 +182,14 @@ UnitTrace = Explanation
 
 
 # -- canonical bytes, hash, comparison -------------------------------------------------------
+
+
+def plain(d: Decimal) -> str:
+    """A decimal in plain notation: no exponent, no trailing zeros, never "-0"."""
+    if d.is_zero():
+        return "0"
+    return format(d.normalize(DECIMAL_CONTEXT), "f")
+
 
 _ENCODER = msgspec.json.Encoder(order="sorted", decimal_format="string")
 

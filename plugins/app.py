@@ -111,6 +111,10 @@ class Ictindex:
         """An event by seq (`42`, `#42`) or event id."""
         return self.store.get(parse_event_ref(ref))
 
+    def known_key(self, key: str) -> bool:
+        """Whether an event with this idempotency key is in the log."""
+        return self.store.db.execute("SELECT 1 FROM events WHERE key = ?", [key]).fetchone() is not None
+
     # -- writing ---------------------------------------------------------------------------
 
     def import_units(self, path: str | Path, *, actor: str | None = None, **options) -> list[Event]:
@@ -123,7 +127,8 @@ class Ictindex:
                            **options) -> list[Event]:
         """Record every row of a long-form CSV/XLSX file, or nothing if any row is bad."""
         state = self.state()
-        payloads, keys = importing.submissions_from_file(path, state, self.registry, **options)
+        payloads, keys = importing.submissions_from_file(path, state, self.registry,
+                                                         known_key=self.known_key, **options)
         return self.store.append(payloads, actor=actor or default_actor(), keys=keys)
 
     def submit(self, year: int, unit_id: str, indicator: str, value: str, *,
@@ -133,7 +138,7 @@ class Ictindex:
         state = self.state()
         payload = importing.check_submission(
             state, self.registry, year, unit_id, indicator, value, evidence=evidence, note=note,
-            decimal_comma=decimal_comma)
+            decimal_comma=decimal_comma, known_key=self.known_key)
         events = self.store.append([payload], actor=actor or default_actor(),
                                    keys=[importing.idempotency_key(payload)])
         return events[0] if events else None

@@ -183,7 +183,6 @@ def submissions_from_file(path: str | Path, state: LogState, registry: Registry,
                           known_key: Any = None, **options: Any
                           ) -> tuple[list[Payload], list[str]]:
     """The batch a long-form file makes, or InputErrors listing every bad row."""
-    decimal_comma = bool(options.get("decimal_comma"))
     checker = _Checker(state, registry)
     file = str(path)
     errors: list[InputError] = []
@@ -194,7 +193,7 @@ def submissions_from_file(path: str | Path, state: LogState, registry: Registry,
     for r in reader:
         payload, problems = checker.submission(
             r.year, r.unit_id, r.indicator, r.value, evidence=r.evidence, note=r.note,
-            decimal_comma=decimal_comma)
+            decimal_comma=False)  # the reader already turned a declared decimal comma into a point
         for column, message in problems:
             errors.append(InputError(file, r.row, column, message))
         if payload is None:

@@ -218,10 +218,10 @@ COLUMN_CHANGES = {
     "event_id": "someone-else",
     "recorded_at": "1999-01-01T00:00:00.000000Z",
     "actor": "mallory",
-    "type": "indicator_retracted",
-    "year": 1999,
+    "type": "tampered",
+    "year": 1066,
     "unit_id": "ELSEWHERE",
-    "indicator": "I99",
+    "indicator": "i-99",
     "key": "stolen-key",
     "hash": "0" * 64,
 }
