@@ -87,6 +87,7 @@ class CriterionChange(_Out):
 class UnitChange(_Out):
     unit_id: str
     name: str
+    group: str | None  # the group ranked within (tier.group_by), None when ranked whole
     old_rank: int | None
     new_rank: int | None
     old_total: Decimal | None
@@ -254,6 +255,7 @@ def diff(
         changes.append(UnitChange(
             unit_id=uid,
             name=(b or a).name,
+            group=(b or a).group,
             old_rank=a.rank if a else None,
             new_rank=b.rank if b else None,
             old_total=a.total if a else None,
@@ -331,8 +333,9 @@ def render_diff_text(d: RankingDiff) -> str:
         delta = ""
         if c.delta is not None and c.delta != 0:
             delta = f" ({'+' if c.delta > 0 else ''}{format(c.delta, 'f')})"
+        in_group = f" in group {c.group}" if c.group is not None else ""
         lines.append(
-            f"{c.unit_id} {c.name}: rank {_r(c.old_rank)} → {_r(c.new_rank)}, "
+            f"{c.unit_id} {c.name}: rank {_r(c.old_rank)} → {_r(c.new_rank)}{in_group}, "
             f"total {_d(c.old_total)} → {_d(c.new_total)}{delta}"
         )
         lines.append("    because: " + "; ".join(_CAUSE_TEXT.get(x, x) for x in c.causes))

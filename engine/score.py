@@ -554,14 +554,15 @@ def rescore_units(
                 if unit is None or unit.tier != tier:
                     continue
                 g = sc.gather(unit)
-                was_ranked = units.pop(uid, None) is not None
-                excluded.pop(uid, None)
                 if g.excluded:
+                    units.pop(uid, None)
                     excluded[uid] = _exclusion(g)
                     excluded = dict(sorted(excluded.items()))
                 else:
                     fresh[uid] = g
-                    moved_in = moved_in or not was_ranked
+                    if uid not in units:  # newly ranked (was excluded)
+                        excluded.pop(uid, None)
+                        moved_in = True
             gathered_rows = {uid: g for uid, g in fresh.items()}
             membership = moved_in or any(uid not in fresh and uid in scores.units
                                          for uid in changed)
@@ -595,7 +596,7 @@ def rescore_units(
                         stale.add(i)
                     contexts[i] = ctx
             if stale:
-                for uid, u in units.items():
+                for uid, u in list(units.items()):
                     if uid not in fresh:
                         g = _Gathered(u.unit, u.inputs, u.notes,
                                       frozenset(i for i, x in enumerate(u.exact) if x is None), None)

@@ -209,51 +209,35 @@ class TableReader(Generic[R]):
     def _csv_rows(self) -> Iterator[tuple[int, list]]:
         """Records of the CSV as (spreadsheet row number, fields), streamed.
 
-        The file is read as bytes, line by line, and each line decoded on its own so that an
-        encoding error can name its byte offset; the decoded lines feed `csv.reader`, which
-        joins the lines of a quoted multi-line field into one record.
+        The hot path is the C csv reader over a strict UTF-8 text stream.  Text streams decode
+        ahead in chunks, so when decoding fails the file is scanned again, as bytes, to name the
+        exact byte offset and the row that holds it.
         """
         record = 0
-        with open(self.path, "rb") as f:
-            state = {"offset": 0}
-
-            def lines() -> Iterator[str]:
-                for raw in f:
-                    start = state["offset"]
-                    state["offset"] += len(raw)
-                    if start == 0 and raw.startswith(b"\xef\xbb\xbf"):
-                        raw, start = raw[3:], 3
-                    try:
-                        yield raw.decode("utf-8")
-                    except UnicodeDecodeError as exc:
-                        raise _Stop(
-                            InputError(
-                                self.file,
-                                record + 1,
-                                WHOLE_ROW,
-                                f"the file is not UTF-8 (undecodable byte at offset "
-                                f"{start + exc.start}): save it as UTF-8 (in Excel: "
-                                "'CSV UTF-8')",
-                            )
-                        ) from None
-
-            reader = csv.reader(lines(), delimiter=self.delimiter, strict=True)
-            while True:
-                try:
-                    fields = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as exc:
-                    raise _Stop(
-                        InputError(self.file, record + 1, WHOLE_ROW, f"malformed CSV: {exc}")
-                    ) from None
-                record += 1
-                yield record, fields
+        try:
+            with open(self.path, encoding="utf-8-sig", newline="") as f:
+                for fields in csv.reader(f, delimiter=self.delimiter, strict=True):
+                    record += 1
+                    yield record, fields
+        except UnicodeDecodeError:
+            offset, row = _first_undecodable(self.path, self.delimiter)
+            raise _Stop(
+                InputError(
+                    self.file,
+                    row,
+                    WHOLE_ROW,
+                    f"the file is not UTF-8 (undecodable byte at offset {offset}): save it "
+                    "as UTF-8 (in Excel: 'CSV UTF-8')",
+                )
+            ) from None
+        except csv.Error as exc:
+            raise _Stop(
+                InputError(self.file, record + 1, WHOLE_ROW, f"malformed CSV: {exc}")
+            ) from None
 
     def _rows(self, source: Iterator[tuple[int, list]]) -> Iterator[R]:
         spec = self.spec
         header: list[tuple[int, str]] | None = None  # (position, column name)
-        width = 0
         for number, cells in source:
             if header is None:
                 if not any(_present(c) for c in cells):
@@ -261,11 +245,16 @@ class TableReader(Generic[R]):
                 header = self._header(number, cells)
                 if header is None:
                     return
-                width = max(i for i, _ in header) + 1
+                plan = _Plan(spec, header)
                 continue
-            if not any(_present(c) for c in cells):
-                continue  # blank row
-            row = self._row(number, cells, header, width)
+            if all(type(c) is str for c in cells):
+                if not "".join(cells).strip():
+                    continue  # blank row
+                row = self._row(number, cells, plan)
+            elif not any(_present(c) for c in cells):
+                continue
+            else:
+                row = self._row_by_field(number, cells, plan)
             if row is not None:
                 self.rows_read += 1
                 yield row
@@ -335,8 +324,46 @@ class TableReader(Generic[R]):
                     )
         return None
 
-    def _row(self, number: int, cells: list, header: list[tuple[int, str]], width: int) -> R | None:
+    def _row(self, number: int, cells: list[str], plan: "_Plan") -> R | None:
+        """The row, or None after recording its errors.
+
+        The fast path for rows of plain text (every CSV row, most XLSX rows): the fields are
+        trimmed, checked to be printable, joined with NUL (which no printable field contains)
+        and normalised to NFC in one call, then split back.  Anything unusual takes the
+        field-by-field path, which says exactly what is wrong where.
+        """
+        n = len(cells)
+        if n > plan.width:
+            return self._row_by_field(number, cells, plan)
+        texts = [cells[i].strip() if i < n else "" for i in plan.positions]
+        # isprintable is False for every control character, line separator and BOM (and for
+        # a few harmless characters such as NBSP, which the slow path then accepts).
+        if not all(map(str.isprintable, texts)):
+            return self._row_by_field(number, cells, plan)
+        joined = "\x00".join(texts)
+        if not joined.isascii():
+            joined = unicodedata.normalize("NFC", joined)
+            texts = joined.split("\x00")
+        if len(joined) > self.max_field_length and max(map(len, texts)) > self.max_field_length:
+            return self._row_by_field(number, cells, plan)
+        for j in plan.non_empty:
+            if not texts[j]:
+                return self._row_by_field(number, cells, plan)
+        for j in plan.years:
+            if texts[j] and not _YEAR.fullmatch(texts[j]):
+                return self._row_by_field(number, cells, plan)
+        j = plan.value
+        if j is not None and texts[j]:
+            value = self._value_text(number, texts[j])
+            if value is None:
+                return None
+            texts[j] = value
+        texts.append("")  # what absent optional columns read
+        return plan.row_type(self.file, number, *[texts[j] for j in plan.order])
+
+    def _row_by_field(self, number: int, cells: list, plan: "_Plan") -> R | None:
         spec = self.spec
+        header, width = plan.header, plan.width
         before = len(self.errors)
         invalid = False
         for i in range(width, len(cells)):
@@ -403,6 +430,53 @@ class TableReader(Generic[R]):
             )
             return None
         return text
+
+
+def _first_undecodable(path: Path, delimiter: str) -> tuple[int, int]:
+    """(byte offset, spreadsheet row) of the first byte that is not UTF-8, streaming.
+
+    Lines are decoded one at a time (a newline byte never occurs inside a UTF-8 sequence) and
+    fed to a csv reader that counts records, so quoted fields spanning lines count as one row.
+    """
+    found: list[int] = []
+
+    class _Found(Exception):
+        pass
+
+    def lines(f) -> Iterator[str]:
+        offset = 0
+        for raw in f:
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                found.append(offset + exc.start)
+                raise _Found from None
+            offset += len(raw)
+
+    records = 0
+    with open(path, "rb") as f:
+        try:
+            for _ in csv.reader(lines(f), delimiter=delimiter):
+                records += 1
+        except (_Found, csv.Error):
+            pass
+    return (found[0] if found else 0), records + 1
+
+
+class _Plan:
+    """Where each column of the row struct is in the file, computed once from the header."""
+
+    def __init__(self, spec: TableSpec, header: list[tuple[int, str]]) -> None:
+        self.header = header
+        self.row_type = spec.row_type
+        self.width = max(i for i, _ in header) + 1
+        self.positions = [i for i, _ in header]  # file positions, in header order
+        at = {name: j for j, (_, name) in enumerate(header)}  # name -> index in `positions`
+        absent = len(header)  # index of the "" appended for absent optional columns
+        self.order = [at.get(name, absent) for name in spec.columns]
+        self.non_empty = [at[name] for name in spec.non_empty]
+        self.years = [at[name] for name in spec.years if name in at]
+        self.value = at.get("value")
 
 
 def _present(cell: object) -> bool:

@@ -89,13 +89,16 @@ def verify(store: EventLog, checkpoint: Checkpoint | str | None = None) -> Verif
     bad_seq: int | None = None
     reason: str | None = None
     good = (0, acc.root())
+    time_keys = _TimeKeys()
 
     for row in store.stored_rows():
         body = row.body if type(row.body) is bytes else bytes(row.body)
         digest = sha256(b"\x00" + body)
         if bad_seq is None:
             leaf = digest.hexdigest()
-            problem = _check_row(row, body, acc.size + 1, leaf, prev, last_time, seen_ids, encode)
+            problem = _check_row(
+                row, body, acc.size + 1, leaf, prev, last_time, seen_ids, encode, time_keys
+            )
             if problem is None:
                 prev, last_time = leaf, row.recorded_at
             else:
@@ -139,7 +142,25 @@ def verify(store: EventLog, checkpoint: Checkpoint | str | None = None) -> Verif
     )
 
 
-def _check_row(row, body, position, leaf, prev, last_time, seen_ids, encode) -> str | None:  # noqa: PLR0911
+class _TimeKeys:
+    """`time_key` with a one-entry memo: the events of a batch share their recorded_at."""
+
+    __slots__ = ("last", "key")
+
+    def __init__(self) -> None:
+        self.last: object = None
+        self.key = ""
+
+    def __call__(self, t) -> str:
+        if t != self.last:
+            self.last, self.key = t, time_key(t)
+        return self.key
+
+
+_COLUMNS = ("event_id", "recorded_at", "actor", "type", "year", "unit_id", "indicator", "key")
+
+
+def _check_row(row, body, position, leaf, prev, last_time, seen_ids, encode, time_keys) -> str | None:  # noqa: PLR0911
     if row.seq != position:
         if row.seq > position:
             return f"seq {position} is missing (the next stored row has seq {row.seq})"
@@ -154,22 +175,27 @@ def _check_row(row, body, position, leaf, prev, last_time, seen_ids, encode) -> 
         return "the stored body is not in canonical form"
     payload = event.payload
     expected = (
-        ("event_id", event.event_id),
-        ("recorded_at", time_key(event.recorded_at)),
-        ("actor", event.actor),
-        ("type", PAYLOAD_TAGS[type(payload)]),
-        ("year", getattr(payload, "year", None)),
-        ("unit_id", getattr(payload, "unit_id", None)),
-        ("indicator", getattr(payload, "indicator", None)),
-        ("key", event.key),
+        event.event_id,
+        time_keys(event.recorded_at),
+        event.actor,
+        PAYLOAD_TAGS[type(payload)],
+        getattr(payload, "year", None),
+        getattr(payload, "unit_id", None),
+        getattr(payload, "indicator", None),
+        event.key,
     )
-    for column, value in expected:
-        stored = getattr(row, column)
-        if stored != value or type(stored) is not type(value):
-            return f"column {column} is {stored!r} but the body says {value!r}"
+    stored = row[1:9]
+    if stored != expected or any(type(a) is not type(b) for a, b in zip(stored, expected)):
+        for column, have, want in zip(_COLUMNS, stored, expected):
+            if have != want or type(have) is not type(want):
+                return f"column {column} is {have!r} but the body says {want!r}"
     if event.prev_hash != prev:
+        if position == 1:
+            return f"prev_hash of the first event must be 64 zeros, not {event.prev_hash}"
         return (
-            f"prev_hash {event.prev_hash} does not chain to the previous event's hash {prev}"
+            f"prev_hash {event.prev_hash} is not the hash {prev} of event {position - 1}: "
+            f"event {position - 1} (and its stored hash) changed after this one was written, "
+            "or this event was forged"
         )
     if row.hash != leaf:
         return f"the stored hash {row.hash} is not the hash of the stored body ({leaf})"

@@ -225,8 +225,8 @@ def _summary(p) -> str:
                  "retracts", "reason", "evidence", "decision"):
         v = getattr(p, name, None)
         if v not in (None, ""):
-            v = getattr(v, "choice", v)
-            parts.append(f"{name}={output.cell(v)}")
+            text = output.cell(getattr(v, "choice", v))
+            parts.append(f"{name}={text if len(text) <= 60 else text[:59] + '…'}")
     return " ".join(parts)
 
 
@@ -234,6 +234,7 @@ from plugins import cli_log as _cli_log  # noqa: E402  (registers checkpoint/ver
 from plugins import cli_editions as _cli_editions  # noqa: E402
 from plugins import cli_replay as _cli_replay  # noqa: E402
 from plugins import demo as _demo  # noqa: E402
+from plugins import cli_publish as _cli_publish  # noqa: E402  (export, site)
 
 
 def build_cli() -> click.Group:

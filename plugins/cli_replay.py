@@ -27,16 +27,14 @@ def replay_options(f):
     return f
 
 
-def ranking_rows(ranking: Ranking) -> tuple[list[str], list[tuple]]:
-    codes = sorted({code for r in ranking.rows for code in r.components}, key=_code_key)
+def ranking_rows(ranking: Ranking, codes: list[str] | None = None) -> tuple[list[str], list[tuple]]:
+    """Table headers and rows; `codes` gives the edition's component order (else as stored)."""
+    if codes is None:
+        codes = list(dict.fromkeys(code for r in ranking.rows for code in r.components))
     headers = ["rank", "unit_id", "name", *codes, "total"]
     rows = [(r.rank, r.unit_id, r.name, *(r.components.get(c) for c in codes), r.total)
             for r in ranking.rows]
     return headers, rows
-
-
-def _code_key(code: str):
-    return [int(part) if part.isdigit() else part for part in code.replace(".", " ").split()]
 
 
 def ranking_json(ranking: Ranking) -> dict:
@@ -79,7 +77,8 @@ def rank(c: Context, year: int, tier: str, as_of: str, edition: str | None,
     if fmt == "json":
         click.echo(output.to_json(ranking_json(r)))
         return
-    headers, rows = ranking_rows(r)
+    methodology = c.app.registry.methodology(r.provenance.edition)
+    headers, rows = ranking_rows(r, [comp.code for comp in methodology.tiers[tier].components])
     if fmt == "csv":
         click.echo(output.to_csv(headers, rows), nl=False)
         return

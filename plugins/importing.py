@@ -275,6 +275,10 @@ def check_correction(state: LogState, registry: Registry, target: Event, raw: st
         value = parse_value(found[1][p.indicator], raw, decimal_comma=decimal_comma)
     except ValueError as e:
         raise UsageError(f"value: {e}") from None
+    current = state.year_state(p.year).value(p.unit_id, p.indicator)
+    if current is not None and current == value and type(current) is type(value):
+        raise UsageError(f"{p.unit_id} {p.indicator} {p.year} already has the value {raw.strip()}: "
+                         "a correction must change it")
     return IndicatorCorrected(corrects=target.event_id, year=p.year, unit_id=p.unit_id,
                               indicator=p.indicator, value=value, reason=nfc(reason),
                               authority=nfc(authority))

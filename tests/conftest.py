@@ -10,6 +10,7 @@ registry with ``plugins.manager.build_registry()``.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -28,3 +29,16 @@ def fresh_registry():
     reset_registry()
     yield
     reset_registry()
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory) -> Path:
+    """The BR-VT 2020 sample log, built once; tests copy it before writing."""
+    path = tmp_path_factory.mktemp("sample") / "brvt-2020.db"
+    from plugins.app import Ictindex
+    from plugins.sample import build_sample
+
+    with Ictindex.open(path) as app:
+        build_sample(app)
+        app.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import decimal
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Literal, Sequence
 
 import attrs
@@ -162,9 +163,8 @@ class ZScoreParams(Params):
     better: Better = "higher"
     # z is clamped to ±spread and mapped linearly onto 0..max: (z + spread) ÷ (2 × spread).
     spread: Decimal = Decimal(3)
-    # When every unit has the same value (standard deviation 0): z = 0, i.e. half the points,
-    # unless "full" or "zero" is asked for.
-    if_all_equal: Literal["half", "full", "zero"] = "half"
+    # When every unit has the same value (standard deviation 0) z = 0: half the points.  (Not a
+    # parameter: full or zero points there would reward or punish moving away from the others.)
 
 
 @attrs.frozen
@@ -185,35 +185,59 @@ class ZScore(_PeerRule):
         values = _values(self.name, column)
         if not values:
             return {}
-        with decimal.localcontext(DECIMAL_CONTEXT):
-            n = Decimal(len(values))
-            mean = sum(values, ZERO) / n
-            variance = sum(((x - mean) ** 2 for x in values), ZERO) / n
-            return {"mean": mean, "sd": variance.sqrt()}
+        # Exact sums (no rounding: a wide context that traps on any inexact result), so that
+        # score() can compute z² as an exact fraction.
+        with decimal.localcontext(_EXACT):
+            total = sum(values, ZERO)
+            squares = sum((x * x for x in values), ZERO)
+        return {"n": Decimal(len(values)), "sum": total, "sum_sq": squares}
 
     def score(self, params: ZScoreParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Outcome:
         peers = _need(context, self.name)
         v = number(inputs[0], self.name)
         if v is None:
             return missing(inputs)
-        mean, sd = peers.get("mean", v), peers.get("sd", ZERO)
-        shown = {"mean": mean, "sd": sd}
+        if not peers:
+            peers = self.prepare(params, [inputs])
+        n, total, squares = Fraction(peers["n"]), Fraction(peers["sum"]), Fraction(peers["sum_sq"])
+        # z = (v − mean) ÷ sd = d ÷ √t with d = n·v − Σx and t = n·Σx² − (Σx)², both exact; z² = d² ÷ t
+        # is an exact fraction and z = ±√(z²) is rounded once, so a higher value never gets a
+        # lower z (every step below is a correctly rounded monotone operation).
+        d = n * Fraction(v) - total
+        t = n * squares - total * total
         with decimal.localcontext(DECIMAL_CONTEXT):
-            if sd == 0:
-                share = {"half": Decimal("0.5"), "full": ONE, "zero": ZERO}[params.if_all_equal]
-                if v != mean:  # the unit was not among those prepare() saw
-                    share = ONE if (v > mean) == (params.better == "higher") else ZERO
+            mean = _to_decimal(total / n)
+            sd = _to_decimal(t / (n * n)).sqrt() if t > 0 else ZERO
+            shown = {"mean": mean, "sd": sd}
+            if t <= 0:
+                share = Decimal("0.5")
+                if d != 0:  # the unit was not among those prepare() saw
+                    share = ONE if (d > 0) == (params.better == "higher") else ZERO
                 points = share * max_points
                 return Outcome(points, f"standard deviation 0 → {fmt(share)} × {fmt(max_points)} = {fmt(points)}", shown)
-            if params.better == "higher":
-                z, zexpr = (v - mean) / sd, f"({fmt(v)} − {fmt(mean)}) ÷ {fmt(sd)}"
-            else:
-                z, zexpr = (mean - v) / sd, f"({fmt(mean)} − {fmt(v)}) ÷ {fmt(sd)}"
+            if params.better == "lower":
+                d = -d
             s = params.spread
-            share = clamp((clamp(z, -s, s) + s) / (2 * s), ZERO, ONE)
+            z_squared = d * d / t
+            if z_squared >= Fraction(s) ** 2:
+                z = s if d > 0 else -s
+            else:
+                z = _to_decimal(z_squared).sqrt()
+                if d < 0:
+                    z = -z
+            share = clamp((z + s) / (2 * s), ZERO, ONE)
             points = share * max_points
+            zexpr = f"({fmt(v)} − {fmt(mean)}) ÷ {fmt(sd)}" if params.better == "higher" else f"({fmt(mean)} − {fmt(v)}) ÷ {fmt(sd)}"
             return Outcome(
                 points,
                 f"z = {zexpr} = {fmt(z)}; (clamp(z, ±{fmt(s)}) + {fmt(s)}) ÷ {fmt(2 * s)} × {fmt(max_points)} = {fmt(points)}",
                 shown,
             )
+
+
+_EXACT = decimal.Context(prec=2000, Emin=-999_999, Emax=999_999, traps=[decimal.Inexact, decimal.InvalidOperation, decimal.Overflow])
+
+
+def _to_decimal(q: Fraction) -> Decimal:
+    """A fraction rounded once to the current context's precision."""
+    return Decimal(q.numerator) / Decimal(q.denominator)

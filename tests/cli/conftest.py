@@ -9,19 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from plugins.app import Ictindex
 from plugins.cli import build_cli
-from plugins.sample import build_sample
-
-
-@pytest.fixture(scope="session")
-def sample_db(tmp_path_factory) -> Path:
-    """The BR-VT 2020 sample log, built once; tests copy it before writing."""
-    path = tmp_path_factory.mktemp("sample") / "brvt-2020.db"
-    with Ictindex.open(path) as app:
-        build_sample(app)
-        app.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return path
 
 
 @pytest.fixture

@@ -26,9 +26,13 @@ from event_strategies import StepClock, batches, counter_ids, examples, payloads
 COLS = "event_id, recorded_at, actor, type, year, unit_id, indicator, key, body, hash"
 
 
+# Hundreds of small SQLite files: on tmpfs when there is one, so fsync costs nothing.
+SCRATCH = "/dev/shm" if Path("/dev/shm").is_dir() else None
+
+
 @contextlib.contextmanager
 def generated_log(log_batches):
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=SCRATCH) as tmp:
         path = Path(tmp) / "log.db"
         store = EventStore(path, clock=StepClock(), new_event_id=counter_ids())
         for i, batch in enumerate(log_batches):
@@ -286,3 +290,50 @@ def test_the_first_of_several_problems_is_named_and_the_checkpoint_still_checked
     report = verify(store, published)
     assert report.first_bad_seq == 3 and report.checkpoint_ok is False
     assert "log BROKEN at seq 3" in str(report) and "checkpoint 9:" in str(report)
+
+
+def _plain_log(tmp_path, n=6) -> EventStore:
+    store = EventStore(tmp_path / "log.db", clock=StepClock(), new_event_id=counter_ids())
+    store.append(
+        [IndicatorSubmitted(year=2020, unit_id=f"U{i}", indicator="I", value=True) for i in range(n)],
+        actor="a",
+    )
+    return store
+
+
+def test_an_event_changed_with_its_own_hash_recomputed_breaks_the_next_link(tmp_path):
+    store = _plain_log(tmp_path)
+    event = msgspec.structs.replace(store.get(3), actor="mallory")
+    raw(tmp_path / "log.db").execute(
+        f"UPDATE events SET ({COLS}) = ({', '.join('?' * 10)}) WHERE seq = 3", (*columns_for(event), )
+    )
+    # Row 3 is self-consistent now; event 4 still holds the old hash of event 3.
+    report = expect_bad(store, 4)
+    assert "event 3" in report.reason
+
+
+def test_a_rewrite_that_reuses_an_event_id_is_named(tmp_path):
+    store = _plain_log(tmp_path)
+    rewrite_from(raw(tmp_path / "log.db"), 5, lambda e: msgspec.structs.replace(e, event_id="ev000002"))
+    report = expect_bad(store, 5)
+    assert "used twice" in report.reason
+
+
+def test_a_rewrite_that_moves_time_backwards_is_named(tmp_path):
+    store = _plain_log(tmp_path)
+    store.append([IndicatorSubmitted(year=2020, unit_id="U", indicator="I", value=True)], actor="a")
+    early = store.get(1).recorded_at.replace(year=2020)
+    rewrite_from(raw(tmp_path / "log.db"), 7, lambda e: msgspec.structs.replace(e, recorded_at=early))
+    report = expect_bad(store, 7)
+    assert "earlier" in report.reason
+
+
+def test_a_first_event_that_does_not_start_the_chain_is_named(tmp_path):
+    store = _plain_log(tmp_path)
+    rewrite_from(raw(tmp_path / "log.db"), 1, lambda e: e)  # re-chains from the genesis
+    assert verify(store).ok
+    event = msgspec.structs.replace(store.get(1), prev_hash="1" * 64)
+    raw(tmp_path / "log.db").execute(
+        f"UPDATE events SET ({COLS}) = ({', '.join('?' * 10)}) WHERE seq = 1", columns_for(event)
+    )
+    assert "64 zeros" in expect_bad(store, 1).reason

@@ -1,0 +1,74 @@
+"""The commands in the user docs really run and really print what the docs show.
+
+A page that starts with ``<!-- docs-test: sample -->`` is checked: in a fresh folder holding
+`brvt.db` (the BR-VT 2020 sample log, whose bytes are the same everywhere), every line of a
+```console block that starts with ``$ ictindex`` is run in order, and what follows it (up to
+the next ``$``) is what it must print.  In the expected text a line ``[...]`` skips any number
+of lines, and ``<any>`` matches any run of characters within a line (for event ids and times
+of events the page itself records).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from plugins.cli import build_cli
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+MARK = "<!-- docs-test: sample -->"
+
+
+def pages() -> list[Path]:
+    return sorted(p for p in DOCS.glob("*.md") if p.read_text(encoding="utf-8").startswith(MARK))
+
+
+def sessions(text: str) -> list[tuple[str, list[str]]]:
+    out: list[tuple[str, list[str]]] = []
+    for block in re.findall(r"```console\n(.*?)```", text, flags=re.S):
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                out.append((line[2:], []))
+            elif out:
+                out[-1][1].append(line)
+    return out
+
+
+def matches(expected: list[str], actual: list[str]) -> bool:
+    def line_ok(e: str, a: str) -> bool:
+        pattern = ".*".join(re.escape(part) for part in e.rstrip().split("<any>"))
+        return re.fullmatch(pattern, a.rstrip()) is not None
+
+    def walk(i: int, j: int) -> bool:
+        if i == len(expected):
+            return j == len(actual)
+        if expected[i].strip() == "[...]":
+            return any(walk(i + 1, k) for k in range(j, len(actual) + 1))
+        return j < len(actual) and line_ok(expected[i], actual[j]) and walk(i + 1, j + 1)
+
+    return walk(0, 0)
+
+
+@pytest.mark.parametrize("page", pages(), ids=lambda p: p.name)
+def test_page_commands_print_what_the_page_shows(page, sample_db, tmp_path, monkeypatch):
+    shutil.copy(sample_db, tmp_path / "brvt.db")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ICTINDEX_ACTOR", "so-tttt")
+    cli = build_cli()
+    runner = CliRunner()
+    steps = sessions(page.read_text(encoding="utf-8"))
+    assert steps, f"{page.name} has no commands"
+    for command, expected in steps:
+        argv = shlex.split(command)
+        assert argv[0] == "ictindex", command
+        result = runner.invoke(cli, argv[1:], catch_exceptions=False)
+        actual = (result.stdout + result.stderr).rstrip("\n").splitlines()
+        while expected and not expected[-1].strip():
+            expected = expected[:-1]
+        assert matches(expected, actual), (
+            f"{page.name}: `{command}` printed:\n" + "\n".join(actual))
