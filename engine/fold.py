@@ -354,7 +354,9 @@ class LogState:
 
     def years(self) -> list[int]:
         """Years that hold values, adoptions or publications."""
-        return sorted(set(self._cells) | set(self._adoptions) | set(self._publications))
+        return sorted({y for y, c in self._cells.items() if c}
+                      | {y for y, a in self._adoptions.items() if a}
+                      | {y for y, p in self._publications.items() if p})
 
     def unit_ids(self) -> list[str]:
         return sorted(self._units)
@@ -383,9 +385,9 @@ class LogState:
         return YearState(
             year,
             units,
-            self._cells.get(year, {}),
-            self._adoptions.get(year, {}),
-            self._publications.get(year, {}),
+            self._cells.setdefault(year, {}),
+            self._adoptions.setdefault(year, {}),
+            self._publications.setdefault(year, {}),
             self.last_seq,
         )
 

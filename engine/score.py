@@ -290,7 +290,8 @@ class _Scorer:
             bounds.append((idx[0], idx[-1] + 1) if idx else (0, 0))
         self.slices = tuple(bounds)
         # per criterion: input key -> (exact points, outcome or None)
-        self.memos: list[dict[Any, tuple[Decimal, Outcome | None]]] = [{} for _ in specs]
+        self.memos: list[dict[Any, tuple[Decimal, Outcome | None]] | None] = [{} for _ in specs]
+        self.done = 0  # units finished (memo bookkeeping)
 
     def gather(self, unit) -> _Gathered:
         """The inputs of every criterion of one unit, with the missing policy applied."""
@@ -379,19 +380,22 @@ class _Scorer:
                 contexts[i] = spec.rule.prepare(spec.params, column)
         return contexts
 
-    def _outcome(self, index: int, row: tuple, contexts: Mapping[int, Any], unit_id: str):
+    def _outcome(self, index: int, row: tuple, contexts: Mapping[int, Any], unit_id: str,
+                 key: Any = None):
         """(exact points, outcome or None) of one criterion, through the memo."""
-        if len(row) == 1:
-            v = row[0]
-            tv = type(v)
-            # str() keeps the representation (1.0 vs 1); bools and categories keyed apart.
-            key = str(v) if tv is Decimal else (v if tv is bool else (tv, v))
-        else:
-            key = repr(row)
         memo = self.memos[index]
-        hit = memo.get(key)
-        if hit is not None:
-            return hit
+        if memo is not None:
+            if key is None:
+                if len(row) == 1:
+                    v = row[0]
+                    tv = type(v)
+                    # str() keeps the representation (1.0 vs 1); bools, categories keyed apart.
+                    key = str(v) if tv is Decimal else (v if tv is bool else (tv, v))
+                else:
+                    key = repr(row)
+                hit = memo.get(key)
+                if hit is not None:
+                    return hit
         spec = self.specs[index]
         if spec.fast is not None:
             out = None
@@ -404,12 +408,20 @@ class _Scorer:
                 f"rule {spec.criterion.rule!r} gave {pe} points for criterion "
                 f"{spec.criterion.code} of unit {unit_id} (allowed 0..{spec.max})"
             )
-        hit = memo[key] = (pe, out)
+        hit = (pe, out)
+        if memo is not None:
+            memo[key] = hit
+            # Inputs that hardly repeat (measurements with decimals) are not worth keying:
+            # past 256 units, drop the memo of a criterion that missed for 3 units in 4.
+            done = self.done
+            if done > 256 and len(memo) * 4 > done * 3:
+                self.memos[index] = None
         return hit
 
     def finish(self, g: _Gathered, contexts: Mapping[int, Any],
                reuse: UnitScore | None = None, stale: set[int] | frozenset = frozenset()) -> UnitScore:
         """Score one gathered unit (re-using `reuse`'s results for criteria not in `stale`)."""
+        self.done += 1
         zeroed = g.zeroed
         rows = g.rows
         memos = self.memos
@@ -432,13 +444,14 @@ class _Scorer:
             outs = []
             for index in range(n):
                 row = rows[index]
-                if len(row) == 1:
+                memo = memos[index]
+                if memo is not None and len(row) == 1:
                     v = row[0]
                     tv = type(v)
                     key = str(v) if tv is Decimal else (v if tv is bool else (tv, v))
-                    hit = memos[index].get(key)
+                    hit = memo.get(key)
                     if hit is None:
-                        hit = outcome(index, row, contexts, uid)
+                        hit = outcome(index, row, contexts, uid, key)
                 else:
                     hit = outcome(index, row, contexts, uid)
                 exact.append(hit[0])

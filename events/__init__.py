@@ -2,7 +2,8 @@
 
 The public API, importable from `events` directly:
 
-- types: `Event`, the payload structs, `Payload`, `Value`, `Choice`, `check_value`
+- types: `Event`, the payload structs, `Payload`, `Value`, `Choice`, `check_value`,
+  `parse_decimal`
 - bytes: `encode_event`, `decode_event`, `leaf_hash`, `GENESIS_PREV_HASH`
 - tree: `Checkpoint`, `InclusionProof`, `ConsistencyProof`, `verify_inclusion`,
   `verify_consistency`
@@ -56,6 +57,7 @@ from .types import (
     UnitRetired,
     Value,
     check_value,
+    parse_decimal,
     payload_tag,
 )
 from .upcast import UPCASTERS, Upcasters
@@ -101,6 +103,7 @@ __all__ = [
     "encode_event",
     "leaf_hash",
     "leaf_hash_hex",
+    "parse_decimal",
     "payload_tag",
     "read_submissions",
     "read_units",

@@ -24,14 +24,21 @@ read-only mode, so a 200 MB file is read in bounded memory; iterating again re-r
 
 from __future__ import annotations
 
-import csv
 import re
 import unicodedata
 from pathlib import Path
-from typing import Generic, Iterable, Iterator, TypeVar
+from typing import Generic, Iterator, TypeVar
 
-import msgspec
-
+from .csvfile import CsvFileError, iter_csv_rows
+from .tables import (
+    SUBMISSIONS,
+    UNITS,
+    InputError,
+    InputErrors,
+    SubmissionRow,
+    TableSpec,
+    UnitRow,
+)
 from .xlsx import CellProblem, NumberText, WorkbookError, iter_xlsx_rows
 
 MAX_FIELD_LENGTH = 2000
@@ -43,89 +50,7 @@ _COMMA_NUMBER = re.compile(r"[+-]?[0-9]+,[0-9]+")
 _DOT_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)+(,[0-9]+)?")
 _YEAR = re.compile(r"[0-9]{4}")
 
-
-class InputError(msgspec.Struct, frozen=True):
-    """One problem in an input file, at a row (1-based, header = 1) and a column name."""
-
-    file: str
-    row: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.row}:{self.column}: {self.message}"
-
-
-class InputErrors(ValueError):
-    """All the problems found in one or more input files; str() is one per line."""
-
-    def __init__(self, errors: Iterable[InputError]) -> None:
-        self.errors = list(errors)
-        super().__init__("\n".join(map(str, self.errors)))
-
-    def __str__(self) -> str:
-        return "\n".join(map(str, self.errors))
-
-
-class SubmissionRow(msgspec.Struct, frozen=True):
-    """One row of a long-form submission file, as trimmed NFC text."""
-
-    file: str
-    row: int
-    year: str
-    unit_id: str
-    indicator: str
-    value: str  # with decimal_comma, "84,03" arrives here as "84.03"
-    evidence: str = ""
-    note: str = ""
-
-
-class UnitRow(msgspec.Struct, frozen=True):
-    """One row of a unit file, as trimmed NFC text (`parent_id`, `from_year` may be empty)."""
-
-    file: str
-    row: int
-    unit_id: str
-    tier: str
-    name: str
-    parent_id: str = ""
-    from_year: str = ""
-
-
 R = TypeVar("R", SubmissionRow, UnitRow)
-
-
-class TableSpec(msgspec.Struct, frozen=True):
-    """The columns of one kind of file and the row struct it produces."""
-
-    kind: str
-    required: tuple[str, ...]
-    optional: tuple[str, ...]
-    non_empty: tuple[str, ...]
-    years: tuple[str, ...]  # columns holding a four-digit year when not empty
-    row_type: type
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return self.required + self.optional
-
-
-SUBMISSIONS = TableSpec(
-    kind="submission",
-    required=("year", "unit_id", "indicator", "value"),
-    optional=("evidence", "note"),
-    non_empty=("year", "unit_id", "indicator", "value"),
-    years=("year",),
-    row_type=SubmissionRow,
-)
-UNITS = TableSpec(
-    kind="unit",
-    required=("unit_id", "tier", "name", "parent_id"),
-    optional=("from_year",),
-    non_empty=("unit_id", "tier", "name"),
-    years=("from_year",),
-    row_type=UnitRow,
-)
 
 
 class _Stop(Exception):
@@ -207,33 +132,10 @@ class TableReader(Generic[R]):
             raise _Stop(InputError(self.file, 1, WHOLE_ROW, str(exc))) from None
 
     def _csv_rows(self) -> Iterator[tuple[int, list]]:
-        """Records of the CSV as (spreadsheet row number, fields), streamed.
-
-        The hot path is the C csv reader over a strict UTF-8 text stream.  Text streams decode
-        ahead in chunks, so when decoding fails the file is scanned again, as bytes, to name the
-        exact byte offset and the row that holds it.
-        """
-        record = 0
         try:
-            with open(self.path, encoding="utf-8-sig", newline="") as f:
-                for fields in csv.reader(f, delimiter=self.delimiter, strict=True):
-                    record += 1
-                    yield record, fields
-        except UnicodeDecodeError:
-            offset, row = _first_undecodable(self.path, self.delimiter)
-            raise _Stop(
-                InputError(
-                    self.file,
-                    row,
-                    WHOLE_ROW,
-                    f"the file is not UTF-8 (undecodable byte at offset {offset}): save it "
-                    "as UTF-8 (in Excel: 'CSV UTF-8')",
-                )
-            ) from None
-        except csv.Error as exc:
-            raise _Stop(
-                InputError(self.file, record + 1, WHOLE_ROW, f"malformed CSV: {exc}")
-            ) from None
+            yield from iter_csv_rows(self.path, self.delimiter)
+        except CsvFileError as exc:
+            raise _Stop(InputError(self.file, exc.row, WHOLE_ROW, exc.message)) from None
 
     def _rows(self, source: Iterator[tuple[int, list]]) -> Iterator[R]:
         spec = self.spec
@@ -430,37 +332,6 @@ class TableReader(Generic[R]):
             )
             return None
         return text
-
-
-def _first_undecodable(path: Path, delimiter: str) -> tuple[int, int]:
-    """(byte offset, spreadsheet row) of the first byte that is not UTF-8, streaming.
-
-    Lines are decoded one at a time (a newline byte never occurs inside a UTF-8 sequence) and
-    fed to a csv reader that counts records, so quoted fields spanning lines count as one row.
-    """
-    found: list[int] = []
-
-    class _Found(Exception):
-        pass
-
-    def lines(f) -> Iterator[str]:
-        offset = 0
-        for raw in f:
-            try:
-                yield raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                found.append(offset + exc.start)
-                raise _Found from None
-            offset += len(raw)
-
-    records = 0
-    with open(path, "rb") as f:
-        try:
-            for _ in csv.reader(lines(f), delimiter=delimiter):
-                records += 1
-        except (_Found, csv.Error):
-            pass
-    return (found[0] if found else 0), records + 1
 
 
 class _Plan:

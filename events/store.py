@@ -28,10 +28,9 @@ A batch is all or nothing.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import sqlite3
-from os import urandom as _urandom
 from itertools import islice
+from os import urandom as _urandom
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -39,10 +38,10 @@ import msgspec
 import sqlite_utils
 
 from . import merkle
-from .canonical import GENESIS_PREV_HASH, decode_event, parse_time_key, time_key
+from .canonical import GENESIS_PREV_HASH, LEAF_PREFIX, decode_event, parse_time_key, time_key
+from .checks import check_payload
 from .interface import AppendResult, ConcurrencyError, EventNotFound, StoredRow
 from .merkle import Checkpoint, ConsistencyProof, InclusionProof
-from .checks import check_payload
 from .types import Event, Payload
 
 Clock = Callable[[], dt.datetime]
@@ -248,7 +247,7 @@ class EventStore:
         appended = skipped = 0
         seen: set[str] = set()
         encode = msgspec.json.Encoder(order="sorted", decimal_format="string").encode
-        sha256 = hashlib.sha256
+        leaf_prefix = LEAF_PREFIX
         new_id = self.new_event_id
         while chunk := list(islice(items, CHUNK)):
             chunk_keys = [k for _, k in chunk if k is not None]
@@ -276,9 +275,14 @@ class EventStore:
                 if type(event_id) is not str or not event_id:
                     raise ValueError(f"event ids must be non-empty strings: {event_id!r}")
                 seq += 1
-                event = Event(seq, event_id, now, actor, payload, prev, key=key)
+                event = Event(
+                    seq=seq, event_id=event_id, recorded_at=now, actor=actor, payload=payload,
+                    prev_hash=prev, key=key,
+                )
                 body = encode(event)
-                prev = sha256(b"\x00" + body).hexdigest()
+                h = leaf_prefix.copy()
+                h.update(body)
+                prev = h.hexdigest()
                 rows.append((
                     seq, event_id, now_key, actor, tag,
                     getattr(payload, "year", None),
@@ -377,11 +381,15 @@ class EventStore:
         return Checkpoint.of(self._leaves(size))
 
     def inclusion_proof(self, seq: int, size: int | None = None) -> InclusionProof:
+        """Proof that event `seq` is among the first `size` events (the whole log by default)."""
         leaves = self._leaves(size)
+        if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= len(leaves):
+            raise ValueError(f"event {seq!r} is not among the first {len(leaves)} events")
         path = merkle.inclusion_proof(leaves, seq - 1)
         return InclusionProof(seq - 1, len(leaves), leaves[seq - 1].hex(), [p.hex() for p in path])
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
+        """Proof that the first `new_size` events (default: all) extend the first `old_size`."""
         leaves = self._leaves(new_size)
         path = merkle.consistency_proof(leaves, old_size)
         return ConsistencyProof(old_size, len(leaves), [p.hex() for p in path])

@@ -8,6 +8,7 @@ an event written by a newer version is refused rather than half-read.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Literal, Union
 
@@ -51,6 +52,22 @@ def check_value(value: object) -> Value:
     raise TypeError(
         f"value must be bool, Decimal or Choice, got {type(value).__name__} {value!r}"
     )
+
+
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def parse_decimal(text: str) -> Decimal:
+    """The exact Decimal of plain decimal text (`84.03`, `-0.5`, `12`), else `ValueError`.
+
+    Only digits, one optional sign and one optional point: no exponent, no NaN or Infinity,
+    no thousands separators, no decimal comma (the input readers turn `84,03` into `84.03`
+    when asked to with `decimal_comma=True`).  Surrounding spaces are not accepted either:
+    the readers trim fields.
+    """
+    if not isinstance(text, str) or not _DECIMAL_TEXT.fullmatch(text):
+        raise ValueError(f"{text!r} is not a decimal number (digits and one '.', no exponent)")
+    return Decimal(text)
 
 
 class _Payload(msgspec.Struct, frozen=True, tag=True, forbid_unknown_fields=True):

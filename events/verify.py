@@ -21,11 +21,9 @@ must have at least `size` events and the root recomputed from the first `size` b
 
 from __future__ import annotations
 
-import hashlib
-
 import msgspec
 
-from .canonical import GENESIS_PREV_HASH, DecodeError, decode_event, time_key
+from .canonical import GENESIS_PREV_HASH, DecodeError, decode_event, leaf_hasher, time_key
 from .interface import EventLog
 from .merkle import Checkpoint, RootAccumulator
 from .types import PAYLOAD_TAGS, SCHEMA_VERSION
@@ -82,7 +80,6 @@ def verify(store: EventLog, checkpoint: Checkpoint | str | None = None) -> Verif
     acc = RootAccumulator()
     checkpoint_root: bytes | None = acc.root() if want == 0 else None
     encode = msgspec.json.Encoder(order="sorted", decimal_format="string").encode
-    sha256 = hashlib.sha256
     prev = GENESIS_PREV_HASH
     last_time = ""
     seen_ids: set[str] = set()
@@ -92,11 +89,15 @@ def verify(store: EventLog, checkpoint: Checkpoint | str | None = None) -> Verif
     time_keys = _TimeKeys()
 
     for row in store.stored_rows():
-        body = row.body if type(row.body) is bytes else bytes(row.body)
-        digest = sha256(b"\x00" + body)
+        body = row.body
+        shape = None
+        if type(body) is not bytes:
+            shape = f"the body is stored as {type(body).__name__}, not as bytes"
+            body = body.encode() if isinstance(body, str) else bytes(body or b"")
+        digest = leaf_hasher(body)
         if bad_seq is None:
             leaf = digest.hexdigest()
-            problem = _check_row(
+            problem = shape or _check_row(
                 row, body, acc.size + 1, leaf, prev, last_time, seen_ids, encode, time_keys
             )
             if problem is None:

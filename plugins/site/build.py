@@ -10,7 +10,7 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path, PurePosixPath
 from string import Template
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -19,7 +19,7 @@ from engine.diff import ChangeEvent, RankingDiff, diff as diff_rankings
 from engine.explain import explain as explain_unit
 from engine.fold import EventRef
 from engine.model import Methodology
-from engine.result import Explanation, Ranking, RankedUnit
+from engine.result import Explanation
 from events.types import TIERS, Choice, RankingPublished
 from plugins import progress
 from plugins.errors import UsageError

@@ -158,3 +158,21 @@ def test_time_key_is_fixed_width_and_sorts_like_time():
 def test_unit_payload_example_bytes():
     event = make_event(UnitRegistered(unit_id="26506", tier="commune", name="Phường 1", parent_id="747"))
     assert decode_event(encode_event(event)).payload.name == "Phường 1"
+
+
+def test_invalid_utf8_is_a_decode_error():
+    body = encode_event(make_event(SUBMITTED))
+    with pytest.raises(DecodeError, match="UTF-8"):
+        decode_event(b'{"actor":"\xe1' + body[10:])
+
+
+def test_parse_decimal_is_exact_and_strict():
+    from events.types import parse_decimal
+
+    assert parse_decimal("84.030") == Decimal("84.030") and str(parse_decimal("84.030")) == "84.030"
+    assert parse_decimal("-0.5") == Decimal("-0.5")
+    assert parse_decimal("12") == Decimal(12)
+    assert parse_decimal(".5") == Decimal("0.5")
+    for bad in ["", " 1", "1,5", "1e5", "NaN", "Infinity", "1.2.3", "1 000", "١٢", "+", "."]:
+        with pytest.raises(ValueError):
+            parse_decimal(bad)

@@ -213,18 +213,25 @@ def test_unknown_extensions_and_missing_files(tmp_path):
 
 
 def test_the_reader_streams_and_can_be_read_twice(tmp_path):
-    path = tmp_path / "big.csv"
     line = "2020,{},CHI-SO-{},{}.25,Quyết định 1018/QĐ-UBND ngày 20/4/2021,Ghi chú tiếng Việt có dấu\n"
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(HEADER)
-        for i in range(60_000):
-            f.write(line.format(20000 + i // 40, i % 40, i))
-    size = path.stat().st_size
-    reader = read_submissions(path)
-    tracemalloc.start()
-    count = sum(1 for _ in reader)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    assert count == 60_000 and reader.errors == []
-    assert peak < size / 4, f"peak {peak} bytes for a {size}-byte file"
-    assert sum(1 for _ in reader) == 60_000  # iterating again re-reads the file
+
+    def peak_for(rows: int) -> tuple[int, int]:
+        path = tmp_path / f"big{rows}.csv"
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(HEADER)
+            for i in range(rows):
+                f.write(line.format(20000 + i // 40, i % 40, i))
+        reader = read_submissions(path)
+        tracemalloc.start()
+        count = sum(1 for _ in reader)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert count == rows and reader.errors == []
+        assert sum(1 for _ in reader) == rows  # iterating again re-reads the file
+        return peak, path.stat().st_size
+
+    small, _ = peak_for(2_000)
+    large, size = peak_for(10_000)
+    # Memory does not grow with the file: five times the rows, about the same peak.
+    assert large < small * 1.5 + 64_000, (small, large)
+    assert large < size / 10, f"peak {large} bytes for a {size}-byte file"

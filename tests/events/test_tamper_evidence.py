@@ -337,3 +337,16 @@ def test_a_first_event_that_does_not_start_the_chain_is_named(tmp_path):
         f"UPDATE events SET ({COLS}) = ({', '.join('?' * 10)}) WHERE seq = 1", columns_for(event)
     )
     assert "64 zeros" in expect_bad(store, 1).reason
+
+
+def test_a_body_that_is_not_a_blob_is_named(tmp_path):
+    store = _plain_log(tmp_path)
+    conn = raw(tmp_path / "log.db")
+    # A STRICT table keeps a BLOB a BLOB; whoever owns the file can rebuild it without.
+    conn.execute("CREATE TABLE loose AS SELECT * FROM events")
+    conn.execute("DROP TABLE events")
+    conn.execute("ALTER TABLE loose RENAME TO events")
+    conn.execute("UPDATE events SET body = CAST(body AS TEXT) WHERE seq = 4")
+    conn.execute("UPDATE events SET body = NULL WHERE seq = 5")
+    report = expect_bad(store, 4)
+    assert "not as bytes" in report.reason

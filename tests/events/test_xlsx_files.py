@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 
-import pytest
 from openpyxl import Workbook
 
 from events.inputs import read_submissions, read_units

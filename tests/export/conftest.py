@@ -3,7 +3,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import itertools
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,6 @@ from click.testing import CliRunner
 from plugins import replay
 from plugins.app import Ictindex
 from plugins.cli import build_cli
-from plugins.sample import build_sample
 
 # Unit names a spreadsheet would take for formulas, and other awkward text.
 HOSTILE_UNITS = [
@@ -24,16 +22,6 @@ HOSTILE_UNITS = [
     ("-H6", "Sở \"Kế hoạch\", Đầu tư; dòng ; phẩy"),
     ("=H7", "Sở Thông tin và Truyền thông"),
 ]
-
-
-@pytest.fixture(scope="session")
-def sample_db(tmp_path_factory) -> Path:
-    """The BR-VT 2020 sample log, built once."""
-    path = tmp_path_factory.mktemp("sample") / "brvt-2020.db"
-    with Ictindex.open(path) as app:
-        build_sample(app)
-        app.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return path
 
 
 def _clock():
@@ -67,13 +55,6 @@ def hostile_db(tmp_path_factory) -> Path:
         app.import_submissions(subs, actor="tester")
         replay.publish(app, 2020, "department", decision="=99/QĐ-UBND", actor="tester")
         app.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return path
-
-
-@pytest.fixture
-def sample_copy(sample_db, tmp_path) -> Path:
-    path = tmp_path / "brvt-2020.db"
-    shutil.copy(sample_db, path)
     return path
 
 

@@ -11,28 +11,15 @@ from click.testing import CliRunner
 from plugins import replay
 from plugins.app import Ictindex
 from plugins.cli import build_cli
-from plugins.sample import build_sample
 from plugins.site import build_site
 
 from hostile_site_data import HOSTILE_AUTHORITY, HOSTILE_REASON, HOSTILE_UNITS
-
-
 
 
 def _clock():
     t = itertools.count()
     base = dt.datetime(2021, 3, 1, tzinfo=dt.timezone.utc)
     return lambda: base + dt.timedelta(minutes=next(t))
-
-
-@pytest.fixture(scope="session")
-def sample_db(tmp_path_factory) -> Path:
-    """The BR-VT 2020 sample log, built once."""
-    path = tmp_path_factory.mktemp("sample") / "brvt-2020.db"
-    with Ictindex.open(path) as app:
-        build_sample(app)
-        app.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return path
 
 
 @pytest.fixture(scope="session")

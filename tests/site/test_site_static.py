@@ -163,12 +163,17 @@ def test_verify_page_gives_the_exact_command_and_it_verifies(sample_site, sample
     pub_command = (f"ictindex --db brvt-2020.db verify --checkpoint "
                    f"{published.checkpoint_size}:{published.checkpoint_root}")
     assert pub_command in page and published.result_hash in page
-    # The command as printed works on the log.
-    for cmd in (command, pub_command):
+    # The unit page's inclusion proof of one of its own submissions.
+    unit_page = (sample_site / "units" / "26656.html").read_text(encoding="utf-8")
+    prove = re.search(r"ictindex --db brvt-2020\.db prove \d+ --checkpoint "
+                      rf"{published.checkpoint_size}:{published.checkpoint_root}", unit_page)
+    assert prove is not None
+    # The commands as printed work on the log.
+    for cmd in (command, pub_command, prove.group(0)):
         args = shlex.split(cmd)[3:]  # drop `ictindex --db brvt-2020.db`
         result = run(sample_db, *args)
         assert result.exit_code == 0, result.output
-        assert "DOES NOT" not in result.stdout
+        assert "DOES NOT" not in result.stdout and "NOT VERIFIED" not in result.stdout
 
 
 def test_names_notes_and_reasons_are_escaped(hostile_site):
