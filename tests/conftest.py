@@ -42,3 +42,34 @@ def sample_db(tmp_path_factory) -> Path:
         build_sample(app)
         app.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return path
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ictindex-edition-example"
+
+
+@pytest.fixture
+def installed_example(tmp_path, monkeypatch):
+    """The example package as if pip-installed: its directory and a dist-info on sys.path.
+
+    (pip-installing it would be slow and would pollute the venv.)
+    """
+    import importlib
+    import sys
+    import tomllib
+
+    from plugins.manager import ENTRY_POINT_GROUP
+
+    project = tomllib.loads((EXAMPLE / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    dist_name, version = project["name"], project["version"]
+    entry_points = project["entry-points"][ENTRY_POINT_GROUP]
+    dist_info = tmp_path / f"{dist_name.replace('-', '_')}-{version}.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist_name}\nVersion: {version}\n", encoding="utf-8")
+    lines = [f"[{ENTRY_POINT_GROUP}]"] + [f"{name} = {target}" for name, target in entry_points.items()]
+    (dist_info / "entry_points.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(EXAMPLE))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    yield
+    for name in [m for m in sys.modules if m == "ictindex_edition_example" or m.startswith("ictindex_edition_example.")]:
+        del sys.modules[name]

@@ -27,22 +27,6 @@ VERSION = PYPROJECT["project"]["version"]
 ENTRY_POINTS = PYPROJECT["project"]["entry-points"][ENTRY_POINT_GROUP]
 
 
-@pytest.fixture
-def installed_example(tmp_path, monkeypatch):
-    """The example package as if pip-installed: its directory and a dist-info on sys.path."""
-    dist_info = tmp_path / f"{DIST_NAME.replace('-', '_')}-{VERSION}.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {DIST_NAME}\nVersion: {VERSION}\n", encoding="utf-8")
-    lines = [f"[{ENTRY_POINT_GROUP}]"] + [f"{name} = {target}" for name, target in ENTRY_POINTS.items()]
-    (dist_info / "entry_points.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    monkeypatch.syspath_prepend(str(EXAMPLE))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    importlib.invalidate_caches()
-    yield
-    for name in [m for m in sys.modules if m == "ictindex_edition_example" or m.startswith("ictindex_edition_example.")]:
-        del sys.modules[name]
-
-
 def test_the_example_declares_its_entry_point():
     assert ENTRY_POINTS == {"example-province": "ictindex_edition_example"}
     assert (EXAMPLE / "ictindex_edition_example" / "edition.toml").is_file()
