@@ -412,9 +412,9 @@ class _Scorer:
         if memo is not None:
             memo[key] = hit
             # Inputs that hardly repeat (measurements with decimals) are not worth keying:
-            # past 256 units, drop the memo of a criterion that missed for 3 units in 4.
+            # past 2048 units, drop the memo of a criterion that missed for 3 units in 4.
             done = self.done
-            if done > 256 and len(memo) * 4 > done * 3:
+            if done > 2048 and len(memo) * 4 > done * 3:
                 self.memos[index] = None
         return hit
 

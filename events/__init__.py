@@ -11,8 +11,14 @@ The public API, importable from `events` directly:
 - `verify`, `VerifyReport`
 - inputs: `read_submissions`, `read_units`, `InputError`, `InputErrors`
 
-See docs/events.md.
+See docs/events.md.  `EventStore` is loaded on first use (PEP 562): importing `events` or
+`events.types` does not pay for sqlite-utils (nor openpyxl, which `events.xlsx` imports only
+when a workbook is read).
 """
+
+from __future__ import annotations
+
+from typing import Any
 
 from .canonical import (
     GENESIS_PREV_HASH,
@@ -40,7 +46,6 @@ from .merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from .store import EventStore
 from .types import (
     PAYLOAD_TYPES,
     SCHEMA_VERSION,
@@ -63,6 +68,16 @@ from .types import (
 from .upcast import UPCASTERS, Upcasters
 from .verify import VerifyReport, verify
 
+
+def __getattr__(name: str) -> Any:
+    if name == "EventStore":
+        from .store import EventStore
+
+        globals()["EventStore"] = EventStore
+        return EventStore
+    raise AttributeError(f"module 'events' has no attribute {name!r}")
+
+
 __all__ = [
     "GENESIS_PREV_HASH",
     "PAYLOAD_TYPES",
@@ -79,11 +94,11 @@ __all__ = [
     "EventNotFound",
     "EventStore",
     "InclusionProof",
-    "InputError",
-    "InputErrors",
     "IndicatorCorrected",
     "IndicatorRetracted",
     "IndicatorSubmitted",
+    "InputError",
+    "InputErrors",
     "MethodologyAdopted",
     "Payload",
     "RankingPublished",

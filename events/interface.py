@@ -107,6 +107,10 @@ class EventLog(Protocol):
         """The event with this seq (int) or event id (str); `EventNotFound` otherwise."""
         ...
 
+    def has_key(self, key: str) -> bool:
+        """Whether an event with this idempotency key is in the log."""
+        ...
+
     def last_seq(self) -> int:
         """The seq of the last event, 0 for an empty log."""
         ...

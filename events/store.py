@@ -350,6 +350,10 @@ class EventStore:
             raise EventNotFound(f"no event with {column} {ref}")
         return decode_event(row[0])
 
+    def has_key(self, key: str) -> bool:
+        """Whether an event with this idempotency key is in the log."""
+        return self.db.execute(f"SELECT 1 FROM {TABLE} WHERE key = ?", (key,)).fetchone() is not None
+
     def stored_rows(self, start: int = 1) -> Iterator[StoredRow]:
         cursor = self.db.execute(f"{_SELECT_ROWS} WHERE seq >= ? ORDER BY seq", (start,))
         return map(StoredRow._make, cursor)

@@ -21,9 +21,8 @@ import zipfile
 from pathlib import Path
 from typing import Any, Iterator
 
-from openpyxl import load_workbook
-from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
-from openpyxl.utils.exceptions import InvalidFileException
+# openpyxl is imported inside the functions: it takes a quarter of a second to import, and
+# most commands never read a workbook.
 
 
 class NumberText(str):
@@ -54,6 +53,8 @@ _CHUNK = 1 << 20
 
 def _merged_ranges(archive: zipfile.ZipFile, member: str) -> list[tuple[int, int, int, int]]:
     """(min_row, min_col, max_row, max_col) of every merged range in the sheet's XML."""
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
     out = []
     tail = b""
     with archive.open(member) as f:
@@ -109,6 +110,9 @@ def iter_xlsx_rows(path: str | Path, sheet: str | None = None) -> Iterator[tuple
     Raises `WorkbookError` before the first row if the workbook cannot be read, has several
     sheets and no `sheet` was named, or has no sheet of that name.
     """
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         wb = load_workbook(path, read_only=True, data_only=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:

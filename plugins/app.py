@@ -113,7 +113,7 @@ class Ictindex:
 
     def known_key(self, key: str) -> bool:
         """Whether an event with this idempotency key is in the log."""
-        return self.store.db.execute("SELECT 1 FROM events WHERE key = ?", [key]).fetchone() is not None
+        return self.store.has_key(key)
 
     # -- writing ---------------------------------------------------------------------------
 

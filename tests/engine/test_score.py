@@ -243,20 +243,20 @@ def test_a_fast_points_method_scores_and_explain_still_gets_the_formula():
 
 
 def test_many_units_with_repeating_and_distinct_inputs():
-    """Past a few hundred units the outcome memo drops criteria whose inputs hardly repeat;
+    """Past 2048 units the outcome memo drops criteria whose inputs hardly repeat;
     either way every unit gets its own inputs' points."""
     log = Log()
-    n = 400
+    n = 2100
     for i in range(n):
-        uid = f"u{i:03d}"
+        uid = f"u{i:04d}"
         log.register(uid, f"Xã {i}")
-        log.submit_all(2020, uid, {**FULL, "pc": f"0.{i:03d}", "lead": str(i % 5),
+        log.submit_all(2020, uid, {**FULL, "pc": f"0.{i:04d}", "lead": str(i % 5),
                                    "bw": "1.0" if i % 2 else "1"})
     scores, ranking = run(log.events, mini_edition())
     idx = {s.criterion.code: s.index for s in scores.criteria}
     for i in range(n):
-        u = scores.units[f"u{i:03d}"]
-        assert u.points[idx["HT1"]] == D(f"0.{i:03d}") * 6
+        u = scores.units[f"u{i:04d}"]
+        assert u.points[idx["HT1"]] == D(f"0.{i:04d}") * 6
         assert u.points[idx["LD1"]] == i % 5
         # 1.0 and 1 are the same number but keep their own representation
         assert str(u.inputs[idx["HT2"]][0]) == ("1.0" if i % 2 else "1")

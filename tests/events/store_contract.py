@@ -140,7 +140,9 @@ class StoreContract:
     def test_idempotency_keys(self, store):
         batch = [submission(i) for i in range(5)]
         keys = [f"file.csv:{i + 2}" for i in range(5)]
+        assert not store.has_key(keys[0])
         first = store.append(batch, actor="a", keys=keys)
+        assert store.has_key(keys[0]) and not store.has_key("other")
         again = store.append(batch, actor="a", keys=keys)
         assert len(first) == 5 and again == []
         assert store.last_seq() == 5
@@ -245,25 +247,33 @@ class StoreContract:
 
     # -- checkpoints and proofs -----------------------------------------------------------------
 
-    def test_checkpoints_and_proofs(self, store):
-        for i in range(12):
-            store.append([submission(i)], actor="a")
-        cps = {n: store.checkpoint(n) for n in range(13)}
-        assert cps[12] == store.checkpoint()
+    def test_checkpoints_and_proofs_for_every_seq_and_size_up_to_64(self, store):
+        n = 64
+        store.append([submission(i) for i in range(n)], actor="a")
+        cps = {size: store.checkpoint(size) for size in range(n + 1)}
+        assert cps[n] == store.checkpoint()
         assert cps[0].root == EMPTY_ROOT.hex()
-        for size in range(1, 13):
+        assert len({cp.root for cp in cps.values()}) == n + 1
+        for size in range(1, n + 1):
             for seq in range(1, size + 1):
                 proof = store.inclusion_proof(seq, size)
-                assert proof.seq == seq and proof.verify(cps[size])
-                assert not proof.verify(cps[size - 1] if size > 1 else cps[0])
+                assert proof.seq == seq and proof.verify(cps[size]), (seq, size)
+                assert not proof.verify(cps[size - 1]) and not proof.verify(
+                    Checkpoint(size, cps[size - 1].root)
+                )
             for old in range(0, size + 1):
-                assert store.consistency_proof(old, size).verify(cps[old], cps[size])
-        assert store.inclusion_proof(3).size == 12
-        assert store.consistency_proof(5).new_size == 12
+                proof = store.consistency_proof(old, size)
+                assert proof.verify(cps[old], cps[size]), (old, size)
+                if 0 < old < size:
+                    assert not proof.verify(Checkpoint(old, cps[old - 1].root), cps[size])
+        assert store.inclusion_proof(3).size == n
+        assert store.consistency_proof(5).new_size == n
         with pytest.raises(ValueError):
-            store.checkpoint(13)
+            store.checkpoint(n + 1)
         with pytest.raises(ValueError):
-            store.inclusion_proof(13, 12)
+            store.inclusion_proof(n + 1, n)
+        with pytest.raises(ValueError):
+            store.inclusion_proof(0)
         with pytest.raises(ValueError):
             store.consistency_proof(6, 5)
 
