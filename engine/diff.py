@@ -296,6 +296,13 @@ def _d(v: Decimal | None) -> str:
     return "—" if v is None else format(v, "f")
 
 
+def _short(v: Decimal | None) -> str:
+    """Criterion points for reading: at most 4 decimals, '…' where more were cut."""
+    text = _d(v)
+    whole, dot, frac = text.partition(".")
+    return text if len(frac) <= 4 else f"{whole}.{frac[:4]}…"
+
+
 def _r(v: int | None) -> str:
     return "—" if v is None else str(v)
 
@@ -324,7 +331,8 @@ def render_diff_text(d: RankingDiff) -> str:
     frm = d.old_as_of or (f"seq {d.old_checkpoint}" if d.old_checkpoint is not None else "A")
     to = d.new_as_of or (f"seq {d.new_checkpoint}" if d.new_checkpoint is not None else "B")
     ed = d.new_edition if d.old_edition == d.new_edition else f"{d.old_edition} → {d.new_edition}"
-    lines = [f"{d.tier} {d.year}: {frm} → {to} ({ed}); {d.events_between} events between"]
+    between = f"{d.events_between} event{'' if d.events_between == 1 else 's'} between"
+    lines = [f"{d.tier} {d.year}: {frm} → {to} ({ed}); {between}"]
     if not d.changes:
         lines.append("no unit's points or rank changed")
         return "\n".join(lines) + "\n"
@@ -342,7 +350,7 @@ def render_diff_text(d: RankingDiff) -> str:
         for k in c.components:
             lines.append(f"    {k.code}: {_d(k.old)} → {_d(k.new)}")
         for k in c.criteria:
-            lines.append(f"      {k.code}: {_d(k.old)} → {_d(k.new)} ({_CAUSE_TEXT.get(k.moved_by, k.moved_by)})")
+            lines.append(f"      {k.code}: {_short(k.old)} → {_short(k.new)} ({_CAUSE_TEXT.get(k.moved_by, k.moved_by)})")
         for e in c.events:
             lines.append(f"    {_event_line(e)}")
     return "\n".join(lines) + "\n"
