@@ -72,3 +72,26 @@ def test_page_commands_print_what_the_page_shows(page, sample_db, tmp_path, monk
             expected = expected[:-1]
         assert matches(expected, actual), (
             f"{page.name}: `{command}` printed:\n" + "\n".join(actual))
+
+
+def test_the_stand_alone_proof_check_in_events_md_accepts_real_proofs(sample_db, tmp_path, monkeypatch):
+    """A unit can check its inclusion proof with the docs' 20 lines of standard Python."""
+    import json
+
+    code = re.search(r"```python\n(import hashlib\n.*?def check_inclusion.*?)```",
+                     (DOCS / "events.md").read_text(encoding="utf-8"), flags=re.S).group(1)
+    namespace: dict = {}
+    exec(code, namespace)
+    check_inclusion = namespace["check_inclusion"]
+    shutil.copy(sample_db, tmp_path / "brvt.db")
+    monkeypatch.chdir(tmp_path)
+    cli = build_cli()
+    checkpoint = CliRunner().invoke(cli, ["--db", "brvt.db", "checkpoint", "--size", "4173"]).stdout.strip()
+    root = checkpoint.split(":")[1]
+    for seq in (1, 1102, 4173):
+        out = CliRunner().invoke(cli, ["--db", "brvt.db", "prove", str(seq), "--checkpoint", checkpoint,
+                                       "--format", "json"])
+        proof = json.loads(out.stdout)
+        args = (proof["proof"]["index"], proof["proof"]["size"], proof["proof"]["path"])
+        assert check_inclusion(proof["event"].encode("utf-8"), *args, root)
+        assert not check_inclusion(proof["event"].encode("utf-8").replace(b"so-tttt", b"so-ttt1"), *args, root)
