@@ -23,6 +23,7 @@ YES_NO_WORDS = "yes/no, có/không, 1/0, true/false"
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _GROUPED = re.compile(r"[+-]?\d{1,3}(?:[,.]\d{3})+(?:[.,]\d+)?")
+_SPACED = re.compile(r"[+-]?\d{1,3}(?:[ '_]\d{3})+(?:[.,]\d+)?")
 _NOT_FINITE = frozenset({"nan", "snan", "qnan", "inf", "infinity"})
 
 
@@ -58,7 +59,7 @@ def _parse_number(indicator: Indicator, text: str, decimal_comma: bool) -> Decim
         text = text[:-1].rstrip()
     if text.lstrip("+-").casefold() in _NOT_FINITE:
         raise ValueError(f"{text!r} is not a finite number")
-    if " " in text or "'" in text or "_" in text:
+    if _SPACED.fullmatch(text):
         raise ValueError(f"{text!r}: thousands separators are not accepted, write the digits together")
     if decimal_comma:
         if "." in text:

@@ -8,7 +8,9 @@ not well-formed CSV (an unterminated quote, a stray quote inside a field...).
 
 from __future__ import annotations
 
+import codecs
 import csv
+import functools
 from pathlib import Path
 from typing import Iterator
 
@@ -32,9 +34,15 @@ def iter_csv_rows(path: str | Path, delimiter: str) -> Iterator[tuple[int, list[
     record = 0
     try:
         with open(path, encoding="utf-8-sig", newline="") as f:
-            for fields in csv.reader(f, delimiter=delimiter, strict=True):
+            for fields in csv.reader(_bounded_lines(f), delimiter=delimiter, strict=True):
                 record += 1
                 yield record, fields
+    except _LineTooLong:
+        raise CsvFileError(
+            record + 1,
+            f"a line longer than {MAX_LINE:,} characters: this is not a table of submissions "
+            "(is it the right file, saved as CSV?)",
+        ) from None
     except UnicodeDecodeError:
         offset, row = first_undecodable(path, delimiter)
         raise CsvFileError(
@@ -44,6 +52,23 @@ def iter_csv_rows(path: str | Path, delimiter: str) -> Iterator[tuple[int, list[
         ) from None
     except csv.Error as exc:
         raise CsvFileError(record + 1, f"malformed CSV: {exc}") from None
+
+
+MAX_LINE = 1 << 20  # characters in one physical line; longer lines are refused unread
+
+
+class _LineTooLong(Exception):
+    pass
+
+
+def _bounded_lines(f) -> Iterator[str]:
+    """The lines of `f`, each read with a length limit, so that a file without line breaks
+    (a broken export, binary junk that happens to decode) is refused in bounded memory
+    instead of being read whole by `readline`."""
+    for line in iter(functools.partial(f.readline, MAX_LINE), ""):
+        if len(line) == MAX_LINE and line[-1] not in "\r\n":
+            raise _LineTooLong
+        yield line
 
 
 class _Found(Exception):
@@ -59,14 +84,26 @@ def first_undecodable(path: str | Path, delimiter: str) -> tuple[int, int]:
     found: list[int] = []
 
     def lines(f) -> Iterator[str]:
-        offset = 0
-        for raw in f:
+        # Physical lines read with a length limit (a file may have no line break at all); an
+        # incremental decoder joins a UTF-8 sequence cut at the limit.  The main reader refuses
+        # lines over MAX_LINE characters, so a cut never falls before the byte looked for.
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        offset = pending = 0  # bytes read so far; of those, bytes the decoder still holds
+        for raw in iter(functools.partial(f.readline, 4 * MAX_LINE), b""):
             try:
-                yield raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                found.append(offset + exc.start)
+                text = decoder.decode(raw)
+            except UnicodeDecodeError as exc:  # exc.start counts from the held bytes
+                found.append(offset - pending + exc.start)
                 raise _Found from None
             offset += len(raw)
+            pending = len(decoder.getstate()[0])
+            if text:
+                yield text
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:  # a sequence cut by the end of the file
+            found.append(offset - pending + exc.start)
+            raise _Found from None
 
     records = 0
     with open(path, "rb") as f:
@@ -78,4 +115,4 @@ def first_undecodable(path: str | Path, delimiter: str) -> tuple[int, int]:
     return (found[0] if found else 0), records + 1
 
 
-__all__ = ["CsvFileError", "first_undecodable", "iter_csv_rows"]
+__all__ = ["MAX_LINE", "CsvFileError", "first_undecodable", "iter_csv_rows"]

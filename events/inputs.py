@@ -45,12 +45,40 @@ MAX_FIELD_LENGTH = 2000
 DELIMITERS = {",": "','", ";": "';'", "\t": "'\\t'"}
 WHOLE_ROW = "*"  # the column of an error about a whole row or file
 
+MAX_ERRORS = 1000  # a file with more problems is not read further (memory stays bounded)
+
 _BAD_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+# Invisible characters that make text look other than it is: zero-width spaces and joiners,
+# direction marks, bidirectional embeddings/overrides/isolates ("Trojan Source"), word joiners.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069]")
+
 _COMMA_NUMBER = re.compile(r"[+-]?[0-9]+,[0-9]+")
 _DOT_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)+(,[0-9]+)?")
+_GROUPED_LIKE = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+")
 _YEAR = re.compile(r"[0-9]{4}")
 
 R = TypeVar("R", SubmissionRow, UnitRow)
+
+
+def text_problem(text: str, max_length: int = MAX_FIELD_LENGTH) -> str | None:
+    """Why a trimmed, NFC text field cannot be recorded, or None.
+
+    The same hygiene applies to files and to free text typed on the command line (evidence,
+    note, reason, authority).  Text that a spreadsheet would read as a formula (`=...`,
+    `@...`, `+...`, `-...`) is not refused here: it is recorded as typed and every export
+    neutralises it (see docs/reliability.md, "Spreadsheet formulas in text").
+    """
+    bad = _BAD_CHARS.search(text)
+    if bad:
+        return (f"control character U+{ord(bad.group()):04X} in the text "
+                "(line breaks and tabs are not allowed inside a field)")
+    bad = _INVISIBLE.search(text)
+    if bad:
+        return (f"invisible formatting character U+{ord(bad.group()):04X} in the text "
+                "(it makes the text look other than it is): delete it")
+    if len(text) > max_length:
+        return f"{len(text)} characters, more than the {max_length} allowed"
+    return None
 
 
 class _Stop(Exception):
@@ -72,6 +100,7 @@ class TableReader(Generic[R]):
         decimal_comma: bool = False,
         sheet: str | None = None,
         max_field_length: int = MAX_FIELD_LENGTH,
+        max_errors: int = MAX_ERRORS,
     ) -> None:
         if delimiter not in DELIMITERS:
             raise ValueError(f"delimiter must be ',', ';' or a tab, not {delimiter!r}")
@@ -82,6 +111,7 @@ class TableReader(Generic[R]):
         self.decimal_comma = decimal_comma
         self.sheet = sheet
         self.max_field_length = max_field_length
+        self.max_errors = max_errors
         self.errors: list[InputError] = []
         self.rows_read = 0
 
@@ -90,6 +120,12 @@ class TableReader(Generic[R]):
     def error(self, row: int, column: str, message: str) -> None:
         """Record a problem (the application adds its own, e.g. an unknown unit)."""
         self.errors.append(InputError(self.file, row, column, message))
+
+    def too_many_errors(self, row: int) -> InputError:
+        """The last error of a file with too many: reading stopped at `row`."""
+        return InputError(self.file, row, WHOLE_ROW,
+                          f"too many errors: stopped reading at row {row} "
+                          "(fix these and import the file again)")
 
     def raise_for_errors(self) -> None:
         """Raise `InputErrors` with every problem recorded, if there is any."""
@@ -160,6 +196,8 @@ class TableReader(Generic[R]):
             if row is not None:
                 self.rows_read += 1
                 yield row
+            elif len(self.errors) >= self.max_errors:
+                raise _Stop(self.too_many_errors(number))
         if header is None:
             self.error(
                 1,
@@ -189,6 +227,9 @@ class TableReader(Generic[R]):
             return None
         seen: dict[str, int] = {}
         for i, name in names:
+            if len(self.errors) >= self.max_errors:
+                self.errors.append(self.too_many_errors(number))
+                return None
             if not name:
                 self.error(number, f"column {i + 1}", "the column has no name")
                 ok = False
@@ -268,9 +309,10 @@ class TableReader(Generic[R]):
         header, width = plan.header, plan.width
         before = len(self.errors)
         invalid = False
-        for i in range(width, len(cells)):
-            if _present(cells[i]):
-                self.error(number, f"column {i + 1}", "a value beyond the last named column")
+        beyond = [i for i in range(width, len(cells)) if _present(cells[i])]
+        if beyond:  # one error per row, however many cells (a row may hold thousands)
+            more = f" (and {len(beyond) - 1} more after it)" if len(beyond) > 1 else ""
+            self.error(number, f"column {beyond[0] + 1}", f"a value beyond the last named column{more}")
         values: dict[str, str] = {}
         limit = self.max_field_length
         for i, name in header:
@@ -284,17 +326,9 @@ class TableReader(Generic[R]):
             text = (cell or "").strip()
             if not text.isascii():
                 text = unicodedata.normalize("NFC", text)
-            bad = _BAD_CHARS.search(text)
-            if bad:
-                self.error(
-                    number,
-                    name,
-                    f"control character U+{ord(bad.group()):04X} in the text "
-                    "(line breaks and tabs are not allowed inside a field)",
-                )
-                continue
-            if len(text) > limit:
-                self.error(number, name, f"{len(text)} characters, more than the {limit} allowed")
+            problem = text_problem(text, limit)
+            if problem:
+                self.error(number, name, problem)
                 continue
             if not text and name in spec.non_empty:
                 self.error(number, name, "empty")
@@ -323,6 +357,14 @@ class TableReader(Generic[R]):
                     "comma and no thousands separators",
                 )
                 return None
+        elif _GROUPED_LIKE.fullmatch(text):
+            self.error(
+                number,
+                "value",
+                f"{text!r} has a comma: if it separates thousands, write the digits together "
+                f"({text.replace(',', '')}); if it is a decimal comma, use --decimal-comma",
+            )
+            return None
         elif _COMMA_NUMBER.fullmatch(text):
             self.error(
                 number,
@@ -400,4 +442,5 @@ __all__ = [
     "UnitRow",
     "read_submissions",
     "read_units",
+    "text_problem",
 ]

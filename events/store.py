@@ -43,6 +43,7 @@ from .checks import check_payload
 from .interface import AppendResult, ConcurrencyError, EventNotFound, StoredRow
 from .merkle import Checkpoint, ConsistencyProof, InclusionProof
 from .types import Event, Payload
+from .upcast import UPCASTERS
 
 Clock = Callable[[], dt.datetime]
 IdFactory = Callable[[], str]
@@ -53,6 +54,7 @@ COLUMNS = (
     "key", "body", "hash",
 )  # fmt: skip
 _INSERT = f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+_YEAR_INDEX = f"idx_{TABLE}_year_unit_id_indicator"  # sqlite-utils' name for that index
 _SELECT_ROWS = f"SELECT {', '.join(COLUMNS)} FROM {TABLE}"
 CHUNK = 10_000  # payloads encoded per executemany: bounds memory for huge batches
 
@@ -125,6 +127,29 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _decode_rows(bodies: Iterable[bytes]) -> Iterator[Event]:
+    """`decode_event` of each body, with its common case inlined (current schema, recorded in
+    UTC): a year's replay decodes hundreds of thousands of rows.  Anything else goes through
+    `decode_event` itself (upcasting, or the precise error)."""
+    decode = _EVENT_DECODER.decode
+    current = UPCASTERS.current
+    utc = dt.timezone.utc
+    for body in bodies:
+        try:
+            e = decode(body)
+        except Exception:
+            e = decode_event(body)
+        else:
+            tz = e.recorded_at.tzinfo
+            if e.schema != current or (tz is not utc and e.recorded_at.utcoffset() != _NO_OFFSET):
+                e = decode_event(body)
+        yield e
+
+
+_EVENT_DECODER = msgspec.json.Decoder(Event)
+_NO_OFFSET = dt.timedelta(0)
+
+
 class EventStore:
     """The event log in one SQLite file (see the module docstring).
 
@@ -151,6 +176,13 @@ class EventStore:
         ensure_schema(self.db)
         self.clock = clock
         self.new_event_id = new_event_id
+        # Called inside the write transaction, after each chunk of a batch is inserted, with the
+        # connection and the events of that chunk: derived tables (projections) kept in the same
+        # file are updated atomically with the log.  An exception aborts the whole batch.
+        self.on_append: list[Callable[[sqlite3.Connection, list[Event]], None]] = []
+        # Called once per batch that recorded something, inside the write transaction, after the
+        # last chunk (e.g. to rescore what the batch changed).
+        self.before_commit: list[Callable[[sqlite3.Connection], None]] = []
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -214,6 +246,9 @@ class EventStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             result = self._write_locked(conn, iter(items), actor, expected_last_seq, out)
+            if result.appended:
+                for hook in self.before_commit:
+                    hook(conn)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -249,6 +284,7 @@ class EventStore:
         encode = msgspec.json.Encoder(order="sorted", decimal_format="string").encode
         leaf_prefix = LEAF_PREFIX
         new_id = self.new_event_id
+        hooks = self.on_append
         while chunk := list(islice(items, CHUNK)):
             chunk_keys = [k for _, k in chunk if k is not None]
             existing: set[str] = set()
@@ -264,6 +300,7 @@ class EventStore:
                     )
                 }
             rows = []
+            made: list[Event] | None = [] if hooks else None
             for payload, key in chunk:
                 if key is not None:
                     if key in existing or key in seen:
@@ -292,11 +329,16 @@ class EventStore:
                 ))  # fmt: skip
                 if out is not None:
                     out.append(event)
+                if made is not None:
+                    made.append(event)
             # The hot path: one executemany per chunk on the connection that holds the write
             # lock.  sqlite-utils' insert_all would rebuild each row as a dict, re-derive the
             # SQL per chunk and open its own savepoint; rows here are already positional tuples
             # in column order, so the driver's executemany is the cheapest correct call.
             conn.executemany(_INSERT, rows)
+            if made:
+                for hook in hooks:
+                    hook(conn, made)
             appended += len(rows)
         return AppendResult(first_seq if appended else None, seq, appended, skipped)
 
@@ -339,6 +381,68 @@ class EventStore:
                 params.append(value)
         sql = f"SELECT body FROM {TABLE} WHERE {' AND '.join(where)} ORDER BY seq"
         return (decode_event(body) for (body,) in self.db.execute(sql, params))
+
+    def read_years(
+        self,
+        years: Iterable[int],
+        *,
+        as_of_seq: int | None = None,
+        as_of_time: dt.datetime | None = None,
+    ) -> Iterator[Event]:
+        """In seq order, the events of `years` and every event without a year (the unit
+        registry), up to `as_of_seq` / `as_of_time`: what folding some years needs, without
+        reading or decoding the other years' rows.
+
+        The rows of a year are found through the (year, unit_id, indicator) index: when they
+        lie in a compact seq range (a year's import, its corrections soon after) that range is
+        scanned in rowid order; otherwise the index gives the rows and SQLite sorts them.
+        """
+        years = sorted(set(years))
+        limits, params = [], []
+        if as_of_seq is not None:
+            limits.append("seq <= ?")
+            params.append(as_of_seq)
+        if as_of_time is not None:
+            limits.append("recorded_at <= ?")
+            params.append(time_key(as_of_time))
+        marks = ", ".join("?" * len(years))
+        wanted = f"(year IS NULL OR year IN ({marks}))" if years else "year IS NULL"
+        db = self.db
+        if years:
+            n, lo, hi = db.execute(
+                f"SELECT count(*), min(seq), max(seq) FROM {TABLE} WHERE year IN ({marks})", years
+            ).fetchone()
+        else:
+            n = 0
+        if n and (hi - lo + 1) <= 2 * n:
+            # registry events before the range (through the index), then the range itself
+            head = " AND ".join(["year IS NULL", "seq < ?", *limits])
+            body = " AND ".join([wanted, "seq BETWEEN ? AND ?", *limits])
+            tail = " AND ".join(["year IS NULL", "seq > ?", *limits])
+            queries = [
+                (f"SELECT body FROM {TABLE} INDEXED BY {_YEAR_INDEX} WHERE {head} ORDER BY seq",
+                 [lo, *params]),
+                (f"SELECT body FROM {TABLE} WHERE {body} ORDER BY seq", [*years, lo, hi, *params]),
+                (f"SELECT body FROM {TABLE} INDEXED BY {_YEAR_INDEX} WHERE {tail} ORDER BY seq",
+                 [hi, *params]),
+            ]
+        else:
+            where = " AND ".join([wanted, *limits])
+            queries = [(f"SELECT body FROM {TABLE} WHERE {where} ORDER BY seq", [*years, *params])]
+        return _decode_rows(body for sql, args in queries for (body,) in db.execute(sql, args))
+
+    def last_seq_as_of(self, as_of_seq: int | None = None,
+                       as_of_time: dt.datetime | None = None) -> int:
+        """The last seq of the log's prefix up to `as_of_seq` / `as_of_time` (0 if empty)."""
+        last = self.last_seq()
+        if as_of_seq is not None:
+            last = min(last, max(as_of_seq, 0))
+        if as_of_time is not None:
+            row = self.db.execute(
+                f"SELECT max(seq) FROM {TABLE} WHERE recorded_at <= ? AND seq <= ?",
+                (time_key(as_of_time), last)).fetchone()
+            last = row[0] or 0
+        return last
 
     def get(self, ref: int | str) -> Event:
         """The event with seq `ref` (an int) or event id `ref` (a str)."""

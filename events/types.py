@@ -20,7 +20,7 @@ Tier = Literal["department", "district", "commune", "province"]
 TIERS: tuple[str, ...] = ("department", "district", "commune", "province")
 
 
-class Choice(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class Choice(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False):
     """The value of a category indicator (e.g. who heads the steering committee)."""
 
     choice: str
@@ -70,7 +70,10 @@ def parse_decimal(text: str) -> Decimal:
     return Decimal(text)
 
 
-class _Payload(msgspec.Struct, frozen=True, tag=True, forbid_unknown_fields=True):
+class _Payload(msgspec.Struct, frozen=True, tag=True, forbid_unknown_fields=True, gc=False):
+    # gc=False (here and on Event): frozen events hold only strings, numbers, dates and other
+    # untracked structs, so they can never be part of a reference cycle; untracked, the
+    # hundreds of thousands a national fold keeps cost the garbage collector nothing.
     pass
 
 
@@ -189,7 +192,7 @@ def payload_tag(payload: object) -> str:
         raise TypeError(f"not an event payload: {type(payload).__name__}") from None
 
 
-class Event(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class Event(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False):
     """A payload at its place in the log.
 
     `seq` is gapless from 1 and assigned by the store; `prev_hash` is the leaf hash of event

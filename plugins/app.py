@@ -69,7 +69,13 @@ class Ictindex:
         if new_event_id is not None:
             kwargs["new_event_id"] = new_event_id
         store = EventStore(path if path is not None else default_db_path(), **kwargs)
-        return cls(store, registry if registry is not None else get_registry())
+        app = cls(store, registry if registry is not None else get_registry())
+        from plugins.projections import Projections
+
+        projections = Projections.of(app)
+        if projections.exists():  # keep them current on every append (same transaction)
+            projections.attach()
+        return app
 
     def close(self) -> None:
         self.store.close()
@@ -83,10 +89,21 @@ class Ictindex:
     # -- reading the log -------------------------------------------------------------------
 
     def state(self, as_of: AsOf | str | None = None, *, year: int | None = None,
-              tier: str | None = None) -> LogState:
-        """The folded log up to `as_of` (`published` needs `year` and `tier`)."""
+              tier: str | None = None, years: Iterable[int] | None = None) -> LogState:
+        """The folded log up to `as_of` (`published` needs `year` and `tier`).
+
+        With `year` (or `years`) only those years' events and the unit registry are read and
+        folded (other years of the state are then empty: `state.loaded_years` says which were
+        read); `last_seq` is still the as-of point of the whole log.
+        """
         seq, time = self.resolve_as_of(as_of, year=year, tier=tier)
-        return fold(self.store.read(), as_of_seq=seq, as_of_time=time)
+        if year is None and years is None:
+            return fold(self.store.read(), as_of_seq=seq, as_of_time=time)
+        wanted = frozenset(years if years is not None else (year,))
+        state = fold(self.store.read_years(wanted, as_of_seq=seq, as_of_time=time))
+        state.last_seq = self.store.last_seq_as_of(seq, time)
+        state.loaded_years = wanted  # type: ignore[attr-defined]
+        return state
 
     def resolve_as_of(self, as_of: AsOf | str | None, *, year: int | None = None,
                       tier: str | None = None) -> tuple[int | None, dt.datetime | None]:

@@ -235,6 +235,7 @@ from plugins import cli_editions as _cli_editions  # noqa: E402
 from plugins import cli_replay as _cli_replay  # noqa: E402
 from plugins import demo as _demo  # noqa: E402
 from plugins import cli_publish as _cli_publish  # noqa: E402  (export, site)
+from plugins import cli_bench as _cli_bench  # noqa: E402  (bench, projections)
 
 
 def build_cli() -> click.Group:

@@ -56,17 +56,24 @@ def verify(c: Context, checkpoint_text: str | None, fmt: str) -> None:
     cp = _checkpoint(checkpoint_text)
     report = verify_log(c.app.store, checkpoint=cp)
     publications = check_publications(c.app) if report.ok else []
-    ok = report.ok and all(p.ok for p in publications)
+    from plugins.projections import check_projections
+
+    projections = check_projections(c.app) if report.ok else None
+    ok = report.ok and all(p.ok for p in publications) and (projections is None or projections.ok)
     current = c.app.store.checkpoint()
     if fmt == "json":
         click.echo(output.to_json({"ok": ok, "log": report, "checkpoint": str(current),
-                                   "publications": publications}))
+                                   "publications": publications, "projections": projections}))
     else:
         click.echo(str(report))
         for p in publications:
             status = "reproduces" if p.ok else "DOES NOT reproduce"
             click.echo(f"publication #{p.seq} ({p.decision}, {p.year} {p.tier}): {status}"
                        + ("" if p.ok else f": {p.reason}"))
+        if projections is not None and projections.present:
+            from plugins.cli_bench import describe
+
+            click.echo(describe(projections))
         click.echo(f"checkpoint: {current}")
     if not ok:
         sys.exit(1)

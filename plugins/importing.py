@@ -42,6 +42,17 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip()
 
 
+def free_text(option: str, text: str) -> str:
+    """Text typed on the command line (evidence, note, reason, authority), trimmed and NFC,
+    held to the same hygiene as a file's free-text fields (see `events.inputs.text_problem`):
+    no control or invisible characters, at most 2000 characters."""
+    text = nfc(text)
+    problem = inputs.text_problem(text)
+    if problem:
+        raise UsageError(f"{option}: {problem}")
+    return text
+
+
 # -- units ---------------------------------------------------------------------------------
 
 
@@ -190,7 +201,13 @@ def submissions_from_file(path: str | Path, state: LogState, registry: Registry,
     keys: list[str] = []
     first_row: dict[tuple[int, str, str], tuple[int, str]] = {}
     reader = inputs.read_submissions(path, **options)
-    for r in reader:
+    rows = iter(reader)
+    for r in rows:
+        if len(errors) + len(reader.errors) >= reader.max_errors:
+            # Bounded memory and output for a file that is wrong throughout.
+            errors.append(reader.too_many_errors(r.row))
+            rows.close()
+            break
         payload, problems = checker.submission(
             r.year, r.unit_id, r.indicator, r.value, evidence=r.evidence, note=r.note,
             decimal_comma=False)  # the reader already turned a declared decimal comma into a point
@@ -237,7 +254,8 @@ def check_submission(state: LogState, registry: Registry, year: int, unit_id: st
                      known_key: Any = None) -> IndicatorSubmitted:
     checker = _Checker(state, registry)
     payload, problems = checker.submission(year, nfc(unit_id), nfc(indicator), raw,
-                                           evidence=nfc(evidence), note=nfc(note),
+                                           evidence=free_text("--evidence", evidence),
+                                           note=free_text("--note", note),
                                            decimal_comma=decimal_comma)
     if problems:
         raise UsageError("; ".join(f"{column}: {message}" for column, message in problems))
@@ -257,7 +275,7 @@ def check_correction(state: LogState, registry: Registry, target: Event, raw: st
                      ) -> IndicatorCorrected:
     p = target.payload
     if not isinstance(p, IndicatorSubmitted):
-        raise UsageError(f"event #{target.seq} is a {_kind(target)}, not a submission: "
+        raise UsageError(f"event #{target.seq} is {_kind(target)}, not a submission: "
                          "only submissions can be corrected")
     if not nfc(reason):
         raise UsageError("a correction needs a reason (--reason)")
@@ -280,15 +298,16 @@ def check_correction(state: LogState, registry: Registry, target: Event, raw: st
         raise UsageError(f"{p.unit_id} {p.indicator} {p.year} already has the value {raw.strip()}: "
                          "a correction must change it")
     return IndicatorCorrected(corrects=target.event_id, year=p.year, unit_id=p.unit_id,
-                              indicator=p.indicator, value=value, reason=nfc(reason),
-                              authority=nfc(authority))
+                              indicator=p.indicator, value=value,
+                              reason=free_text("--reason", reason),
+                              authority=free_text("--authority", authority))
 
 
 def check_retraction(state: LogState, target: Event, *, reason: str, authority: str = ""
                      ) -> IndicatorRetracted:
     p = target.payload
     if not isinstance(p, (IndicatorSubmitted, IndicatorCorrected)):
-        raise UsageError(f"event #{target.seq} is a {_kind(target)}: only submissions and "
+        raise UsageError(f"event #{target.seq} is {_kind(target)}: only submissions and "
                          "corrections can be retracted")
     if not nfc(reason):
         raise UsageError("a retraction needs a reason (--reason)")
@@ -297,8 +316,11 @@ def check_retraction(state: LogState, target: Event, *, reason: str, authority: 
     if ref is not None and ref.status == "retracted":
         raise UsageError(f"event #{target.seq} is already retracted")
     return IndicatorRetracted(retracts=target.event_id, year=p.year, unit_id=p.unit_id,
-                              indicator=p.indicator, reason=nfc(reason), authority=nfc(authority))
+                              indicator=p.indicator, reason=free_text("--reason", reason),
+                              authority=free_text("--authority", authority))
 
 
 def _kind(event: Event) -> str:
-    return type(event.payload).__struct_config__.tag.replace("_", " ")
+    """'a unit registered event', 'an indicator corrected event'."""
+    kind = type(event.payload).__struct_config__.tag.replace("_", " ")
+    return f"{'an' if kind[0] in 'aeio' else 'a'} {kind} event"

@@ -82,9 +82,19 @@ def replay(app: "Ictindex", year: int, tier: str, *, as_of: AsOf | str | None = 
     if tier not in methodology.tiers:
         raise UsageError(f"{methodology.id} has no {tier} tier "
                          f"(it has: {', '.join(sorted(methodology.tiers))})")
+    loaded = getattr(state, "loaded_years", None)
+    if loaded is not None and year - 1 not in loaded and needs_previous(methodology, tier):
+        # carry_forward reads last year's values: fold that year too
+        state = app.state(as_of, year=year, tier=tier, years=loaded | {year - 1})
+        ys = state.year_state(year)
     previous = state.year_state(year - 1) if needs_previous(methodology, tier) else None
     scores = score_tier(ys, tier, methodology, app.registry.rules, previous=previous)
-    checkpoint = app.store.checkpoint(seq) if seq else None
+    # One checkpoint per folded state: ranking several tiers of one state hashes the log once.
+    memo = getattr(state, "checkpoint_memo", None)
+    if memo is None or memo[0] != seq:
+        memo = (seq, app.store.checkpoint(seq) if seq else None)
+        state.checkpoint_memo = memo  # type: ignore[attr-defined]
+    checkpoint = memo[1]
     provenance = Provenance(
         engine_version=ENGINE_VERSION,
         edition=methodology.id,

@@ -44,6 +44,12 @@ class YesNo(RuleBase):
         if params.points is not None:
             check_points(params.points, max_points, "points")
 
+    def points(self, params: YesNoParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Decimal:
+        """`score(...).points` without the formula (the engine's fast path)."""
+        if not yes_no(inputs[0], self.name):
+            return ZERO
+        return max_points if params.points is None else min(params.points, max_points)
+
     def score(self, params: YesNoParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Outcome:
         v = yes_no(inputs[0], self.name)
         if v is None:
@@ -89,6 +95,15 @@ class Category(RuleBase):
                     f"{key!r} is not a category of indicator {ind.code!r} (declared: {', '.join(ind.categories)})",
                     f"shares.{key}",
                 )
+
+    def points(self, params: CategoryParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Decimal:
+        """`score(...).points` without the formula (the engine's fast path)."""
+        c = category(inputs[0], self.name)
+        if c is None:
+            return ZERO
+        with decimal.localcontext(DECIMAL_CONTEXT):
+            share = params.shares[c] if c in params.shares else params.otherwise
+            return clamp(share, ZERO, ONE) * max_points
 
     def score(self, params: CategoryParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Outcome:
         c = category(inputs[0], self.name)
@@ -173,6 +188,19 @@ def _holds(cond: Condition, default: int, inputs: Sequence[Input], rule: str) ->
     return bool(b), f"{label} {fmt(b)}"
 
 
+def _test(cond: Condition, default: int, inputs: Sequence[Input], rule: str) -> bool:
+    """Whether the condition holds (`_holds` without the text, for the fast path)."""
+    raw = inputs[_index(cond, default)]
+    if raw is None:
+        return False
+    if cond.at_least is not None:
+        return number(raw, rule) >= cond.at_least  # type: ignore[operator]
+    if cond.equals is not None or cond.any_of:
+        c = category(raw, rule)
+        return c == cond.equals or c in cond.any_of
+    return bool(yes_no(raw, rule))
+
+
 def _condition_direction(cond: Condition) -> int:
     return 0 if (cond.equals is not None or cond.any_of) else 1
 
@@ -223,6 +251,16 @@ class Parts(RuleBase):
     def check_indicators(self, params: PartsParams, indicators: Sequence[Any]) -> None:
         for k, part in enumerate(params.parts):
             _check_condition_indicators(part, k + 1, indicators, f"parts[{k}]")
+
+    def points(self, params: PartsParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Decimal:
+        """`score(...).points` without the formula (the engine's fast path)."""
+        if all(v is None for v in inputs):
+            return ZERO
+        with decimal.localcontext(DECIMAL_CONTEXT):
+            total = ZERO
+            for k, part in enumerate(params.parts):
+                total += part.points if _test(part, k + 1, inputs, self.name) else ZERO
+            return clamp(total, ZERO, max_points)
 
     def score(self, params: PartsParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Outcome:
         if all(v is None for v in inputs):
@@ -292,6 +330,21 @@ class BestOf(RuleBase):
     def check_indicators(self, params: BestOfParams, indicators: Sequence[Any]) -> None:
         for cond, path in self._conditions(params):
             _check_condition_indicators(cond, 1, indicators, path)
+
+    def points(self, params: BestOfParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Decimal:
+        """`score(...).points` without the formula (the engine's fast path)."""
+        if all(v is None for v in inputs):
+            return ZERO
+        with decimal.localcontext(DECIMAL_CONTEXT):
+            if params.base_when is not None:
+                base = params.base if _test(params.base_when, 1, inputs, self.name) else ZERO
+            else:
+                base = params.base
+            best, found = ZERO, False
+            for case in params.cases:
+                if _test(case, 1, inputs, self.name) and (not found or case.points > best):
+                    best, found = case.points, True
+            return clamp(base + best, ZERO, max_points)
 
     def score(self, params: BestOfParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Outcome:
         if all(v is None for v in inputs):

@@ -61,6 +61,15 @@ class Ratio(RuleBase):
         if params.full_at is not None and params.full_at <= 0:
             raise ParamsError("full_at must be above 0", "full_at")
 
+    def points(self, params: RatioParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Decimal:
+        """`score(...).points` without the formula (the engine's fast path)."""
+        v = number(inputs[0], self.name)
+        if v is None:
+            return ZERO
+        with decimal.localcontext(DECIMAL_CONTEXT):
+            full = (HUNDRED if params.percent else ONE) if params.full_at is None else params.full_at
+            return clamp(v / full, ZERO, ONE) * max_points
+
     def score(self, params: RatioParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Outcome:
         v = number(inputs[0], self.name)
         if v is None:
@@ -103,6 +112,17 @@ class RatioOfCounts(RuleBase):
         check_types(self.name, indicator_types, {"count", "number"})
         if params.full_at <= 0 or params.full_at > 1:
             raise ParamsError("full_at must be within (0, 1]", "full_at")
+
+    def points(self, params: RatioOfCountsParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Decimal:
+        """`score(...).points` without the formula (the engine's fast path)."""
+        a, b = number(inputs[0], self.name), number(inputs[1], self.name)
+        if a is None or b is None:
+            return ZERO
+        with decimal.localcontext(DECIMAL_CONTEXT):
+            if b == 0:
+                return max_points if params.if_zero == "full" else ZERO
+            raw = a / b if params.full_at == 1 else a / b / params.full_at
+            return clamp(raw, ZERO, ONE) * max_points
 
     def score(self, params: RatioOfCountsParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Outcome:
         a, b = number(inputs[0], self.name), number(inputs[1], self.name)
@@ -168,6 +188,17 @@ class Thresholds(RuleBase):
         if params.otherwise > lowest.points:
             raise ParamsError("otherwise must not exceed the lowest step's points", "otherwise")
 
+    def points(self, params: ThresholdsParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Decimal:
+        """`score(...).points` without the formula (the engine's fast path)."""
+        v = number(inputs[0], self.name)
+        if v is None:
+            return ZERO
+        with decimal.localcontext(DECIMAL_CONTEXT):
+            reached = [s for s in params.steps if v >= s.at_least]
+            if reached:
+                return clamp(max(reached, key=lambda s: s.at_least).points, ZERO, max_points)
+            return clamp(params.otherwise, ZERO, max_points)
+
     def score(self, params: ThresholdsParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Outcome:
         v = number(inputs[0], self.name)
         if v is None:
@@ -200,6 +231,14 @@ class PerItem(RuleBase):
         check_types(self.name, indicator_types, {"count", "number"})
         if params.points <= 0:
             raise ParamsError("points per item must be above 0", "points")
+
+    def points(self, params: PerItemParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Decimal:
+        """`score(...).points` without the formula (the engine's fast path)."""
+        n = number(inputs[0], self.name)
+        if n is None:
+            return ZERO
+        with decimal.localcontext(DECIMAL_CONTEXT):
+            return clamp(n * params.points, ZERO, max_points)
 
     def score(self, params: PerItemParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Outcome:
         n = number(inputs[0], self.name)
@@ -235,6 +274,16 @@ class Assessor(RuleBase):
         check_types(self.name, indicator_types, {"points", "number"})
         if params.out_of is not None and params.out_of <= 0:
             raise ParamsError("out_of must be above 0", "out_of")
+
+    def points(self, params: AssessorParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Decimal:
+        """`score(...).points` without the formula (the engine's fast path)."""
+        v = number(inputs[0], self.name)
+        if v is None:
+            return ZERO
+        with decimal.localcontext(DECIMAL_CONTEXT):
+            if params.out_of is None:
+                return clamp(v, ZERO, max_points)
+            return clamp(v / params.out_of, ZERO, ONE) * max_points
 
     def score(self, params: AssessorParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Outcome:
         v = number(inputs[0], self.name)
@@ -276,6 +325,15 @@ class Deduction(RuleBase):
         if params.start is not None:
             check_points(params.start, max_points, "start")
 
+    def points(self, params: DeductionParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Decimal:
+        """`score(...).points` without the formula (the engine's fast path)."""
+        n = number(inputs[0], self.name)
+        if n is None:
+            return ZERO
+        with decimal.localcontext(DECIMAL_CONTEXT):
+            start = max_points if params.start is None else params.start
+            return clamp(start - max(n, ZERO) * params.per_item, ZERO, max_points)
+
     def score(self, params: DeductionParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Outcome:
         n = number(inputs[0], self.name)
         if n is None:
@@ -299,6 +357,10 @@ class Informational(RuleBase):
     def check(self, params: NoParams, max_points: Decimal, indicator_types: Sequence[str]) -> None:
         if max_points != 0:
             raise ParamsError("an informational criterion must have max = 0")
+
+    def points(self, params: NoParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Decimal:
+        """`score(...).points` without the formula (the engine's fast path)."""
+        return ZERO
 
     def score(self, params: NoParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Outcome:
         return Outcome(ZERO, f"informational: {fmt(inputs[0])}, not scored")

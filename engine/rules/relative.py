@@ -79,6 +79,24 @@ class RelativeToBest(_PeerRule):
             return {}
         return {"best": max(values) if params.better == "higher" else min(values)}
 
+    def points(self, params: RelativeToBestParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Decimal:
+        """`score(...).points` without the formula (the engine's fast path)."""
+        peers = _need(context, self.name)
+        v = number(inputs[0], self.name)
+        if v is None:
+            return ZERO
+        best = peers.get("best", v)
+        with decimal.localcontext(DECIMAL_CONTEXT):
+            if params.better == "higher":
+                if best <= 0:
+                    return ZERO
+                raw = v / best
+            else:
+                if v <= 0:
+                    return max_points if v <= best else ZERO
+                raw = best / v
+            return clamp(raw, ZERO, ONE) * max_points
+
     def score(self, params: RelativeToBestParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Outcome:
         peers = _need(context, self.name)
         v = number(inputs[0], self.name)
@@ -128,6 +146,21 @@ class MinMax(_PeerRule):
         if not values:
             return {}
         return {"min": min(values), "max": max(values)}
+
+    def points(self, params: MinMaxParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Decimal:
+        """`score(...).points` without the formula (the engine's fast path)."""
+        peers = _need(context, self.name)
+        v = number(inputs[0], self.name)
+        if v is None:
+            return ZERO
+        lo, hi = peers.get("min", v), peers.get("max", v)
+        with decimal.localcontext(DECIMAL_CONTEXT):
+            if hi == lo:
+                if v == lo:
+                    return max_points if params.if_all_equal == "full" else ZERO
+                return max_points if (v > hi) == (params.better == "higher") else ZERO
+            raw = (v - lo) / (hi - lo) if params.better == "higher" else (hi - v) / (hi - lo)
+            return clamp(raw, ZERO, ONE) * max_points
 
     def score(self, params: MinMaxParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Outcome:
         peers = _need(context, self.name)
@@ -191,6 +224,35 @@ class ZScore(_PeerRule):
             total = sum(values, ZERO)
             squares = sum((x * x for x in values), ZERO)
         return {"n": Decimal(len(values)), "sum": total, "sum_sq": squares}
+
+    def points(self, params: ZScoreParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Decimal:
+        """`score(...).points` without the formula (the engine's fast path)."""
+        peers = _need(context, self.name)
+        v = number(inputs[0], self.name)
+        if v is None:
+            return ZERO
+        if not peers:
+            peers = self.prepare(params, [inputs])
+        n, total, squares = Fraction(peers["n"]), Fraction(peers["sum"]), Fraction(peers["sum_sq"])
+        d = n * Fraction(v) - total
+        t = n * squares - total * total
+        with decimal.localcontext(DECIMAL_CONTEXT):
+            if t <= 0:
+                share = Decimal("0.5")
+                if d != 0:
+                    share = ONE if (d > 0) == (params.better == "higher") else ZERO
+                return share * max_points
+            if params.better == "lower":
+                d = -d
+            s = params.spread
+            z_squared = d * d / t
+            if z_squared >= Fraction(s) ** 2:
+                z = s if d > 0 else -s
+            else:
+                z = _to_decimal(z_squared).sqrt()
+                if d < 0:
+                    z = -z
+            return clamp((z + s) / (2 * s), ZERO, ONE) * max_points
 
     def score(self, params: ZScoreParams, max_points: Decimal, inputs: Sequence[Input], context: Any) -> Outcome:
         peers = _need(context, self.name)

@@ -1,0 +1,467 @@
+"""`ictindex bench`: build a synthetic log in a temporary folder and time each phase next to its
+floor, measured on the same data in the same run.
+
+Phases and their floors (medians of `repeat` runs; ratio = phase ÷ floor, except import where
+it is the rate ÷ the floor's rate):
+
+- import: validating, keying, hashing and appending the last year's submissions
+  (`plugins.synthetic`, `EventStore.extend`) / the same rows, already encoded, inserted with one
+  `executemany` in one transaction into a fresh table with the same schema (same indexes, same
+  append-only triggers);
+- cold replay of the last year to the rankings of all its tiers (`Ictindex.state(year=...)` and
+  `plugins.replay.replay` per tier, checkpoint included) / raw SQLite read of the year's rows,
+  msgspec decode, the latest value per (unit, indicator), a sum per unit and a sort;
+- rank from the projections (`Projections.ranking` per tier) / the same floor;
+- one correction → its new ranking and diff (validated against the warm state, appended, the
+  projections updated in the same transaction, `engine.diff.diff`) / the cold replay (target ≤ 1 %);
+- explain of one unit (from the warm scores) / the replay floor;
+- verify of the whole log (`events.verify.verify`) / raw scan of every body + SHA-256;
+- peak memory (ru_maxrss of a fresh process) of a cold replay / of the floor;
+- with `years > 1`: the cold replay of the last year / the same year replayed from a log that
+  holds only that year (target ≤ 1.2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable
+
+import msgspec
+
+from events.store import COLUMNS, TABLE, ensure_schema
+from events.types import Event, IndicatorCorrected, IndicatorRetracted, IndicatorSubmitted
+
+__all__ = ["run_bench", "floor_replay", "cold_replay", "TARGETS"]
+
+TARGETS = {
+    "cold_replay": ("≤", 1.5),
+    "import": ("≥", 0.5),
+    "correction": ("≤", 0.01),
+    "verify": ("≤", 2.0),
+    "memory": ("≤", 2.0),
+    "year_of_multi_year_log": ("≤", 1.2),
+}
+
+
+def _median(f: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    times, out = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = f()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), out
+
+
+# -- floors --------------------------------------------------------------------------------
+
+
+def floor_replay(db_path: str, year: int) -> int:
+    """Read the year's rows, decode them, keep the latest value per (unit, indicator), add a
+    total per unit and sort: the least any replay must do."""
+    conn = sqlite3.connect(db_path)
+    decode = msgspec.json.Decoder(Event).decode
+    latest: dict[tuple[str, str], Any] = {}
+    Sub, Cor, Ret = IndicatorSubmitted, IndicatorCorrected, IndicatorRetracted
+    for (body,) in conn.execute(f"SELECT body FROM {TABLE} WHERE year IS NULL OR year = ? "
+                                "ORDER BY seq", (year,)):
+        p = decode(body).payload
+        t = type(p)
+        if t is Sub or t is Cor:
+            latest[(p.unit_id, p.indicator)] = p.value
+        elif t is Ret:
+            latest.pop((p.unit_id, p.indicator), None)
+    totals: dict[str, Decimal] = {}
+    zero = Decimal(0)
+    for (uid, _), v in latest.items():
+        if type(v) is Decimal:
+            totals[uid] = totals.get(uid, zero) + v
+    ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+    conn.close()
+    return len(ranked)
+
+
+def floor_verify(db_path: str) -> int:
+    """Scan every stored body and its hash, and recompute SHA-256 of each leaf."""
+    conn = sqlite3.connect(db_path)
+    sha = hashlib.sha256
+    n = 0
+    for body, h in conn.execute(f"SELECT body, hash FROM {TABLE} ORDER BY seq"):
+        if sha(b"\x00" + body).hexdigest() != h:
+            raise AssertionError("hash mismatch")
+        n += 1
+    conn.close()
+    return n
+
+
+def floor_import(rows: list[tuple], folder: Path, *, triggers: bool = False) -> float:
+    """Seconds to insert `rows` with one executemany in one transaction into a fresh table
+    with the events table's columns and indexes (and, with `triggers`, its append-only
+    triggers too)."""
+    path = folder / f"floor-{time.monotonic_ns()}.db"
+    import sqlite_utils
+
+    db = sqlite_utils.Database(sqlite3.connect(str(path)))
+    db.enable_wal()
+    db.execute("PRAGMA cache_size = -65536")
+    ensure_schema(db)
+    if not triggers:
+        for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            db.execute(f"DROP TRIGGER {name}")
+    conn = db.conn
+    sql = f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+    t = time.perf_counter()
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany(sql, rows)
+    conn.execute("COMMIT")
+    elapsed = time.perf_counter() - t
+    db.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    return elapsed
+
+
+# -- phases --------------------------------------------------------------------------------
+
+
+def cold_replay(db_path: str, year: int) -> int:
+    """A fresh app: fold the year and rank every tier adopted for it."""
+    from plugins.app import Ictindex
+    from plugins.replay import replay
+
+    with Ictindex.open(db_path) as app:
+        state = app.state(year=year)
+        ys = state.year_state(year)
+        n = 0
+        for tier in ("department", "district", "commune", "province"):
+            if ys.adoption(tier) is not None:
+                n += len(replay(app, year, tier, state=state).ranking.rows)
+        return n
+
+
+def _child_peak(kind: str, db_path: str, year: int) -> int:
+    """Peak resident memory (KiB) of a fresh process that runs one phase: VmHWM, which execve
+    resets (ru_maxrss would keep the forking parent's peak), else ru_maxrss."""
+    code = ("import sys, resource; from plugins import bench; "
+            f"bench.{kind}(sys.argv[1], int(sys.argv[2])); "
+            "print(bench.peak_kib())")
+    out = subprocess.run([sys.executable, "-c", code, db_path, str(year)], check=True,
+                         capture_output=True, text=True, env={**os.environ, "ICTINDEX_PROGRESS": "0"})
+    return int(out.stdout.strip().splitlines()[-1])
+
+
+def peak_kib() -> int:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _phase(name: str, seconds: float, floor: float | None, ratio: float | None, **extra) -> dict:
+    out = {"phase": name, "seconds": round(seconds, 6),
+           "floor_seconds": None if floor is None else round(floor, 6),
+           "ratio": None if ratio is None else round(ratio, 4)}
+    target = TARGETS.get(name)
+    if target is not None and ratio is not None:
+        op, limit = target
+        out["target"] = f"{op} {limit}"
+        out["met"] = ratio <= limit if op == "≤" else ratio >= limit
+    out.update(extra)
+    return out
+
+
+def run_bench(*, units: int = 1000, indicators: int | None = None, years: int = 1,
+              corrections: float = 0.05, seed: int = 1, repeat: int = 3,
+              folder: str | None = None, progress: Callable[[str], None] = lambda m: None
+              ) -> dict[str, Any]:
+    """Run every phase (see the module docstring) and return the report."""
+    from engine.explain import explain as explain_unit
+    from events.verify import verify as verify_log
+    from plugins import importing
+    from plugins.app import Ictindex
+    from plugins.projections import Projections, ranking_diff
+    from plugins.synthetic import Spec, build_log
+
+    repeat = max(1, repeat)
+    tmp = Path(tempfile.mkdtemp(prefix="ictindex-bench-", dir=folder))
+    try:
+        spec = Spec(units=units, indicators=indicators, years=years, corrections=corrections,
+                    seed=seed)
+        year = spec.first_year + years - 1
+        db_path = str(tmp / "log.db")
+        phases = []
+        app = Ictindex.open(db_path)
+        timings: dict[str, Any] = {}
+        progress(f"building {units} units × {years} year(s)")
+        counts = build_log(app, spec, progress=lambda what, n: progress(f"{what}: {n}"),
+                           timings=timings)
+        app.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        total_events = app.store.last_seq()
+
+        # import: the whole log's submissions vs executemany of the last year's rows
+        rate = timings["import_events"] / timings["import_s"]
+        rows = list(app.store.db.conn.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM {TABLE} WHERE year = ? AND type = "
+            "'indicator_submitted' ORDER BY seq", (year,)))
+        progress("import floor")
+        floor_s = statistics.median(floor_import(rows, tmp) for _ in range(repeat))
+        floor_rate = len(rows) / floor_s
+        trig_s = statistics.median(floor_import(rows, tmp, triggers=True) for _ in range(repeat))
+        phases.append(_phase("import", timings["import_s"],
+                             timings["import_events"] / floor_rate, rate / floor_rate,
+                             events_per_s=round(rate), floor_events_per_s=round(floor_rate),
+                             floor_with_triggers_events_per_s=round(len(rows) / trig_s)))
+        del rows
+
+        progress("cold replay and its floor")
+        floor_s, _ = _median(lambda: floor_replay(db_path, year), repeat)
+        cold_s, ranked = _median(lambda: cold_replay(db_path, year), repeat)
+        phases.append(_phase("cold_replay", cold_s, floor_s, cold_s / floor_s, units_ranked=ranked))
+
+        progress("projections")
+        proj = Projections.of(app)
+        t = time.perf_counter()
+        proj.rebuild()
+        rebuild_s = time.perf_counter() - t
+        phases.append(_phase("projections_rebuild", rebuild_s, cold_s, rebuild_s / cold_s))
+        tiers = sorted(proj.warm[year].tiers)
+        rank_s, _ = _median(lambda: [proj.ranking(year, t) for t in tiers], repeat)
+        phases.append(_phase("rank_from_projections", rank_s, floor_s, rank_s / floor_s))
+
+        progress("one correction")
+        tier = "commune" if "commune" in proj.warm[year].tiers else tiers[0]
+        scores0 = proj.warm[year].tiers[tier].scores
+        # a typical correction (an input of criteria that score each unit alone), and the worst
+        # case (an input of a peer rule: its tier context moves, every unit is rescored)
+        peer = {i for s in scores0.criteria if s.peer for i in s.indicators}
+        alone = [i for s in scores0.criteria if not s.peer for i in s.indicators
+                 if i not in peer and s.rule.name in ("ratio", "ratio_of_counts", "per_item")]
+        for name, inputs in (("correction", alone), ("correction_peer_rule", sorted(peer))):
+            if not inputs:
+                continue
+            times, moved = [], []
+            uids = list(scores0.units)
+            for k in range(repeat):
+                uid = uids[(k * 7919 + 13) % len(uids)]
+                ind = inputs[k % len(inputs)]
+                t = time.perf_counter()
+                old_scores, old_ranking = proj.tier_scores(year, tier)
+                warm = proj.warm[year]
+                ys = warm.state.year_state(year)
+                cell = ys.cells.get(uid, {}).get(ind)
+                if cell is None:
+                    continue
+                sub = cell if type(cell) is Event else next(
+                    e for e in reversed(cell.events) if type(e.payload) is IndicatorSubmitted)
+                value = ys.value(uid, ind)
+                payload = importing.check_correction(warm.state, app.registry, sub,
+                                                     str(value + 1), reason="bench")
+                [event] = app.store.append([payload], actor="bench")
+                new_scores, new_ranking = proj.tier_scores(year, tier)
+                d = ranking_diff(old_ranking, new_ranking, [event], old_scores=old_scores,
+                                 new_scores=new_scores)
+                times.append(time.perf_counter() - t)
+                moved.append(len(d.changes))
+            if times:
+                corr_s = statistics.median(times)
+                ph = _phase(name if name == "correction" else "correction", corr_s, cold_s,
+                            corr_s / cold_s)
+                ph["phase"] = name
+                ph["units_changed_median"] = statistics.median(moved)
+                phases.append(ph)
+
+        progress("explain")
+        s, r = proj.tier_scores(year, tier)
+        uid = r.rows[len(r.rows) // 2].unit_id
+        explain_s, _ = _median(lambda: explain_unit(s, uid, ranking=r, provenance=r.provenance), repeat)
+        phases.append(_phase("explain", explain_s, floor_s, explain_s / floor_s))
+
+        progress("verify")
+        app.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        vfloor_s, _ = _median(lambda: floor_verify(db_path), repeat)
+        verify_s, report = _median(lambda: verify_log(app.store), repeat)
+        phases.append(_phase("verify", verify_s, vfloor_s, verify_s / vfloor_s, ok=report.ok))
+
+        progress("peak memory")
+        peak_floor = statistics.median(_child_peak("floor_replay", db_path, year) for _ in range(min(repeat, 2)))
+        peak_cold = statistics.median(_child_peak("cold_replay", db_path, year) for _ in range(min(repeat, 2)))
+        phases.append(_phase("memory", 0.0, None, peak_cold / peak_floor,
+                             peak_kib=int(peak_cold), floor_peak_kib=int(peak_floor)))
+
+        if years > 1:
+            progress("the same year from a one-year log")
+            one = str(tmp / "one-year.db")
+            with Ictindex.open(one) as app1:
+                build_log(app1, Spec(units=units, indicators=indicators, years=1,
+                                     corrections=corrections, seed=seed, first_year=year))
+            one_s, _ = _median(lambda: cold_replay(one, year), repeat)
+            phases.append(_phase("year_of_multi_year_log", cold_s, one_s, cold_s / one_s))
+        app.close()
+        return {
+            "machine": _machine(),
+            "params": {"units": units, "indicators": indicators, "years": years,
+                       "corrections": corrections, "seed": seed, "repeat": repeat},
+            "events": total_events,
+            "events_by_kind": counts,
+            "year": year,
+            "db_bytes": os.path.getsize(db_path),
+            "phases": phases,
+        }
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _machine() -> dict[str, Any]:
+    import platform
+
+    info = {"python": platform.python_version(), "platform": platform.platform(),
+            "cpus": os.cpu_count(), "sqlite": sqlite3.sqlite_version}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                info["memory"] = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return info
+
+
+def format_table(report: dict[str, Any]) -> str:
+    lines = [f"{report['params']['units']} units, {report['params']['years']} year(s), "
+             f"{report['events']} events ({report['db_bytes'] / 1e6:.0f} MB); medians of "
+             f"{report['params']['repeat']}",
+             f"{'phase':<24}{'seconds':>10}{'floor':>10}{'ratio':>9}  target"]
+    for p in report["phases"]:
+        floor = "" if p["floor_seconds"] is None else f"{p['floor_seconds']:.4f}"
+        target = p.get("target", "")
+        if target:
+            target += "  met" if p.get("met") else "  MISSED"
+        lines.append(f"{p['phase']:<24}{p['seconds']:>10.4f}{floor:>10}{p['ratio']:>9.4f}  {target}")
+    return "\n".join(lines)
+
+
+def to_json(report: dict[str, Any]) -> str:
+    return json.dumps(report, indent=2, ensure_ascii=False)
+
+
+def plot_svg(panels: list[tuple[str, str, list[tuple[float, dict[str, float]]]]],
+             width: int = 360, height: int = 240) -> str:
+    """A plain-text SVG of side-by-side line charts (no dependency).
+
+    `panels`: (title, x label, [(x, {series name: seconds})]).
+    """
+    colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
+    pad_l, pad_b, pad_t, pad_r = 52, 40, 28, 12
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width * len(panels)}" '
+           f'height="{height + 70}" font-family="sans-serif" font-size="11">',
+           '<rect width="100%" height="100%" fill="white"/>']
+    names: list[str] = []
+    for _, _, pts in panels:
+        for _, series in pts:
+            for name in series:
+                if name not in names:
+                    names.append(name)
+    for k, (title, xlabel, pts) in enumerate(panels):
+        ox = k * width
+        xs = [x for x, _ in pts]
+        ys = [v for _, s in pts for v in s.values()]
+        x0, x1 = min(xs), max(xs)
+        y1 = max(ys) * 1.1 if ys else 1
+        w, h = width - pad_l - pad_r, height - pad_t - pad_b
+
+        def px(x: float) -> float:
+            return ox + pad_l + (0 if x1 == x0 else (x - x0) / (x1 - x0) * w)
+
+        def py(y: float) -> float:
+            return pad_t + h - y / y1 * h
+
+        out.append(f'<text x="{ox + width / 2}" y="16" text-anchor="middle" '
+                   f'font-weight="bold">{title}</text>')
+        out.append(f'<line x1="{ox + pad_l}" y1="{pad_t + h}" x2="{ox + pad_l + w}" '
+                   f'y2="{pad_t + h}" stroke="black"/>')
+        out.append(f'<line x1="{ox + pad_l}" y1="{pad_t}" x2="{ox + pad_l}" y2="{pad_t + h}" '
+                   'stroke="black"/>')
+        for i in range(5):
+            v = y1 * i / 4
+            out.append(f'<text x="{ox + pad_l - 4}" y="{py(v) + 4:.1f}" text-anchor="end">'
+                       f'{v:.2g}</text>')
+            out.append(f'<line x1="{ox + pad_l}" y1="{py(v):.1f}" x2="{ox + pad_l + w}" '
+                       f'y2="{py(v):.1f}" stroke="#ddd"/>')
+        for x in xs:
+            out.append(f'<text x="{px(x):.1f}" y="{pad_t + h + 14}" text-anchor="middle">'
+                       f'{x:g}</text>')
+        out.append(f'<text x="{ox + pad_l + w / 2}" y="{pad_t + h + 30}" '
+                   f'text-anchor="middle">{xlabel}</text>')
+        out.append(f'<text x="{ox + 12}" y="{pad_t + h / 2}" text-anchor="middle" '
+                   f'transform="rotate(-90 {ox + 12} {pad_t + h / 2})">seconds</text>')
+        for j, name in enumerate(names):
+            line = [(px(x), py(s[name])) for x, s in pts if name in s]
+            if not line:
+                continue
+            color = colors[j % len(colors)]
+            coords = " ".join(f"{a:.1f},{b:.1f}" for a, b in line)
+            out.append(f'<polyline points="{coords}" fill="none" stroke="{color}" '
+                       'stroke-width="2"/>')
+            for a, b in line:
+                out.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3" fill="{color}"/>')
+    for j, name in enumerate(names):
+        x = 10 + j * 150
+        y = height + 40 - (0 if j < 4 else -16)
+        x = 10 + (j % 4) * 170
+        out.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" '
+                   f'fill="{colors[j % len(colors)]}"/>')
+        out.append(f'<text x="{x + 14}" y="{y}">{name}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+PLOTTED = ("floor", "cold_replay", "verify", "correction")
+
+
+def scaling_svg(reports: list[dict[str, Any]]) -> str:
+    """Two panels from bench reports: seconds against units (1-year runs) and against years
+    (runs at the smallest unit count with several years: the replay of their last year)."""
+    def series(r: dict[str, Any]) -> dict[str, float]:
+        ph = {p["phase"]: p for p in r["phases"]}
+        out = {"replay floor": ph["cold_replay"]["floor_seconds"],
+               "cold replay (one year)": ph["cold_replay"]["seconds"],
+               "verify (whole log)": ph["verify"]["seconds"]}
+        if "correction" in ph:
+            out["one correction + rank + diff"] = ph["correction"]["seconds"]
+        return out
+
+    one_year = sorted((r for r in reports if r["params"]["years"] == 1),
+                      key=lambda r: r["params"]["units"])
+    small = min((r["params"]["units"] for r in reports), default=0)
+    by_years = sorted((r for r in reports if r["params"]["units"] == small),
+                      key=lambda r: r["params"]["years"])
+    return plot_svg([
+        ("1 year, growing units", "units", [(r["params"]["units"], series(r)) for r in one_year]),
+        (f"{small} units, growing years", "years in the log",
+         [(r["params"]["years"], series(r)) for r in by_years]),
+    ])
+
+
+if __name__ == "__main__":  # python -m plugins.bench plot REPORT.json... > plot.svg
+    if len(sys.argv) > 2 and sys.argv[1] == "plot":
+        sys.stdout.write(scaling_svg([json.loads(Path(f).read_text()) for f in sys.argv[2:]]))
+    else:
+        sys.exit("usage: python -m plugins.bench plot REPORT.json... > plot.svg")

@@ -1,0 +1,31 @@
+"""What a refused command must leave as it was (used by test_hostile_inputs.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+from plugins.app import Ictindex
+
+
+def snapshot(db: Path) -> dict:
+    """Everything a refused command must leave as it was: file bytes, rows, checkpoint."""
+    wal = Path(f"{db}-wal")
+    db_sha256 = hashlib.sha256(db.read_bytes()).hexdigest()  # before anything opens it
+    wal_sha256 = hashlib.sha256(wal.read_bytes()).hexdigest() if wal.exists() else None
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT * FROM events ORDER BY seq").fetchall()
+        objects = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+    finally:
+        conn.close()
+    with Ictindex.open(db) as app:
+        checkpoint = str(app.store.checkpoint())
+    return {
+        "db_sha256": db_sha256,
+        "wal_sha256": wal_sha256,
+        "rows": rows,
+        "schema": objects,
+        "checkpoint": checkpoint,
+    }
