@@ -8,6 +8,7 @@ import click
 import msgspec
 
 from events.canonical import encode_event
+from events import frontier
 from events.merkle import Checkpoint
 from events.verify import verify as verify_log
 from plugins import output
@@ -59,11 +60,14 @@ def verify(c: Context, checkpoint_text: str | None, fmt: str) -> None:
     from plugins.projections import check_projections
 
     projections = check_projections(c.app) if report.ok else None
-    ok = report.ok and all(p.ok for p in publications) and (projections is None or projections.ok)
+    frontier_problem = _frontier_problem(c.app.store, report) if report.ok else None
+    ok = report.ok and all(p.ok for p in publications) and (projections is None or projections.ok) \
+        and frontier_problem is None
     current = c.app.store.checkpoint()
     if fmt == "json":
         click.echo(output.to_json({"ok": ok, "log": report, "checkpoint": str(current),
-                                   "publications": publications, "projections": projections}))
+                                   "publications": publications, "projections": projections,
+                                   "frontier_problem": frontier_problem}))
     else:
         click.echo(str(report))
         for p in publications:
@@ -74,9 +78,23 @@ def verify(c: Context, checkpoint_text: str | None, fmt: str) -> None:
             from plugins.cli_bench import describe
 
             click.echo(describe(projections))
+        if frontier_problem:
+            click.echo(frontier_problem)
         click.echo(f"checkpoint: {current}")
     if not ok:
         sys.exit(1)
+
+
+def _frontier_problem(store, report) -> str | None:
+    """The derived Merkle frontier must give the root recomputed from the event bodies."""
+    kept = frontier.stored(store.db.conn)
+    if kept is None or kept.size > report.size:
+        return None if kept is None else "merkle frontier: covers more events than the log has"
+    expected = report.current if kept.size == report.size else store.checkpoint(kept.size)
+    if kept == expected:
+        return None
+    return (f"merkle frontier: gives {kept}, the log gives {expected} (the table "
+            f"{frontier.TABLE} is derived: drop it and it is rebuilt)")
 
 
 @cli.command()

@@ -92,7 +92,7 @@ def replay(app: "Ictindex", year: int, tier: str, *, as_of: AsOf | str | None = 
     # One checkpoint per folded state: ranking several tiers of one state hashes the log once.
     memo = getattr(state, "checkpoint_memo", None)
     if memo is None or memo[0] != seq:
-        memo = (seq, app.store.checkpoint(seq) if seq else None)
+        memo = (seq, _checkpoint_at(app, seq))
         state.checkpoint_memo = memo  # type: ignore[attr-defined]
     checkpoint = memo[1]
     provenance = Provenance(
@@ -106,6 +106,17 @@ def replay(app: "Ictindex", year: int, tier: str, *, as_of: AsOf | str | None = 
         as_of=as_of.describe(),
     )
     return Replay(rank_tier(scores, provenance), scores, state, seq)
+
+
+def _checkpoint_at(app: "Ictindex", seq: int):
+    """The checkpoint of the first `seq` events: O(log n) for the whole log (the frontier)."""
+    if not seq:
+        return None
+    if seq == app.store.last_seq():
+        latest = app.store.latest_checkpoint()
+        if latest.size == seq:
+            return latest
+    return app.store.checkpoint(seq)
 
 
 def _edition_for(app, ys, year, tier, explicit, allow_changed):
@@ -173,7 +184,8 @@ def publish(app: "Ictindex", year: int, tier: str, *, decision: str, date: dt.da
     payload = RankingPublished(
         year=year, tier=tier, edition=ranking.provenance.edition,
         content_hash=ranking.provenance.content_hash, checkpoint_size=r.seq,
-        checkpoint_root=ranking.provenance.checkpoint_root or "",
+        # What is published is computed from the stored leaves, not the derived frontier.
+        checkpoint_root=app.store.checkpoint(r.seq).root if r.seq else "",
         result_hash=result_hash(ranking), decision=decision.strip(), date=date)
     # expected_last_seq: nothing may slip in between the replay and the publication.
     [event] = app.store.append([payload], actor=actor, expected_last_seq=r.seq)

@@ -9,9 +9,10 @@ them, edits, and runs `ictindex verify`:
 - a row deleted                     -> exit 1, "seq K is missing"
 - two rows' positions swapped       -> exit 1, names the first moved seq
 - history rewritten consistently    -> bodies re-encoded, prev_hash chain and leaf hashes
-  recomputed with the project's own functions: `verify` alone finds nothing (nothing inside
-  the file can), `verify --checkpoint` with the checkpoint published before the rewrite
-  exits 1.  That is why checkpoints must leave the machine (docs/reliability.md).
+  recomputed with the project's own functions, and the derived Merkle frontier dropped:
+  `verify` alone finds nothing (nothing inside the file can), `verify --checkpoint` with the
+  checkpoint published before the rewrite exits 1.  (A naive cut of the tail is noticed by the
+  frontier, which every append advances in its transaction; dropping it defeats that.)  That is why checkpoints must leave the machine (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -138,6 +139,12 @@ def test_a_deleted_last_row_is_caught_by_a_checkpoint_that_covers_it(log, cli, t
     db, _ = log
     last = cli(db, "checkpoint").stdout.strip()
     _tamper(db, "DELETE FROM events WHERE seq = 15;")
+    # The derived Merkle frontier, advanced in every append's transaction, notices a naive cut...
+    naive = cli(db, "verify")
+    assert naive.exit_code == 1 and "merkle frontier: covers more events" in naive.stdout
+    # ...but it lives in the same file: whoever also drops it leaves nothing inside to tell.
+    status, err = sql(db, "DROP TABLE merkle_frontier;")
+    assert status == 0, err
     assert cli(db, "verify").exit_code == 0
     result = cli(db, "verify", "--checkpoint", last)
     assert result.exit_code == 1 and "events were removed" in result.stdout
@@ -178,7 +185,8 @@ def test_a_consistent_rewrite_is_caught_only_by_an_earlier_published_checkpoint(
     db, published = log
     before = cli(db, "verify").stdout
     script = _consistent_rewrite(db, 7, "59")  # D1 staff_computer_pct 95 -> 59
-    _tamper(db, script)
+    # A thorough forger also drops the derived Merkle frontier (rebuilt from the forged hashes).
+    _tamper(db, script + "\nDROP TABLE merkle_frontier;")
     with EventStore(db) as store:
         assert str(store.get(7).payload.value) == "59"
     inside = cli(db, "verify")
