@@ -31,7 +31,7 @@ from engine.result import (
     result_hash,
 )
 from engine.score import TierScores, needs_previous, score_tier
-from events.types import Event, RankingPublished
+from events.types import TIERS, Event, RankingPublished
 from plugins.errors import UsageError
 
 if TYPE_CHECKING:
@@ -229,7 +229,7 @@ def check_publications(app: "Ictindex", state: LogState | None = None) -> list[P
     last = app.store.last_seq()
     for year in state.years():
         ys = state.year_state(year)
-        for tier in sorted({t for t in ("department", "district", "commune", "province")}):
+        for tier in TIERS:
             for event in ys.publications(tier):
                 out.append(_check_one(app, event, last))
     return sorted(out, key=lambda c: c.seq)
