@@ -137,7 +137,8 @@ class Ictindex:
     def import_units(self, path: str | Path, *, actor: str | None = None, **options) -> list[Event]:
         """Register the units of a CSV file (`unit_id, tier, name, parent_id[, from_year]`)."""
         state = self.state()
-        payloads, keys = importing.units_from_file(path, state, **options)
+        payloads, keys = importing.units_from_file(path, state, known_key=self.known_key,
+                                                   **options)
         return self.store.append(payloads, actor=actor or default_actor(), keys=keys)
 
     def import_submissions(self, path: str | Path, *, actor: str | None = None,

@@ -56,7 +56,8 @@ def free_text(option: str, text: str) -> str:
 # -- units ---------------------------------------------------------------------------------
 
 
-def units_from_file(path: str | Path, state: LogState, **options: Any) -> tuple[list[Payload], list[str]]:
+def units_from_file(path: str | Path, state: LogState, *, known_key: Any = None,
+                    **options: Any) -> tuple[list[Payload], list[str]]:
     errors: list[InputError] = []
     payloads: list[Payload] = []
     file = str(path)
@@ -94,29 +95,17 @@ def units_from_file(path: str | Path, state: LogState, **options: Any) -> tuple[
                                            parent_id=r.parent_id or None, from_year=from_year))
     if errors:
         raise InputErrors(errors)
-    # A unit already registered with the same facts is skipped by its key; with other facts it
-    # is an error (renames and retirements are their own events).
+    # The very same registration imported again has the same idempotency key (the store skips
+    # it); an id already registered with any other facts is an error (renames and retirements
+    # are events of their own).
     clashes = [InputError(file, seen[p.unit_id], "unit_id",
                           f"unit {p.unit_id} is already registered with other facts "
                           "(renames and retirements are events of their own)")
-               for p in payloads if p.unit_id in known and _registered_differently(state, p)]
+               for p in payloads
+               if p.unit_id in known and not (known_key and known_key(idempotency_key(p)))]
     if clashes:
         raise InputErrors(clashes)
     return payloads, [idempotency_key(p) for p in payloads]
-
-
-def _registered_differently(state: LogState, p: UnitRegistered) -> bool:
-    year = p.from_year if p.from_year is not None else 0
-    info = state.unit(p.unit_id, year) if year else None
-    if info is None:
-        # Registered from a later year, or from the start: compare with any year it has.
-        for y in state.years() or [0]:
-            info = state.unit(p.unit_id, y)
-            if info is not None:
-                break
-    if info is None:
-        return False
-    return (info.tier, info.name, info.parent_id) != (p.tier, p.name, p.parent_id)
 
 
 # -- submissions ---------------------------------------------------------------------------

@@ -79,13 +79,9 @@ _PREFIX = {"Thành phố": "thành phố", "Thị xã": "thị xã", "Huyện": 
            "Phường": "phường", "Xã": "xã", "Thị trấn": "thị trấn"}
 
 
-def district_name(kind: str, name: str) -> str:
+def unit_name(kind: str, name: str) -> str:
     """'Huyện Long Điền' → 'UBND huyện Long Điền', as the published table names it."""
     return f"UBND {_PREFIX[kind]} {name.removeprefix(kind).strip()}"
-
-
-def commune_name(kind: str, name: str) -> str:
-    return district_name(kind, name)
 
 
 def _times() -> Iterator[dt.datetime]:

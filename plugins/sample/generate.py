@@ -32,8 +32,7 @@ from plugins.sample import (
     PUBLISHED,
     SAMPLE_DIR,
     YEAR,
-    district_name,
-    commune_name,
+    unit_name,
 )
 
 ASSESSOR = "leadership_score"
@@ -46,11 +45,11 @@ def units_rows(domain: dict) -> list[dict[str, str]]:
             for uid, name in DEPARTMENTS]
     for d in domain["districts"]:
         rows.append({"unit_id": d["code"], "tier": "district",
-                     "name": district_name(d["type"], d["name"]), "parent_id": ""})
+                     "name": unit_name(d["type"], d["name"]), "parent_id": ""})
     for d in domain["districts"]:
         for c in d["communes"]:
             rows.append({"unit_id": c["code"], "tier": "commune",
-                         "name": commune_name(c["type"], c["name"]), "parent_id": d["code"]})
+                         "name": unit_name(c["type"], c["name"]), "parent_id": d["code"]})
     return rows
 
 

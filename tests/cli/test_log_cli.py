@@ -37,6 +37,8 @@ def checkpoint(run, db) -> str:
 
 
 def test_same_file_twice_is_recorded_once(db, run, tmp_path):
+    again = run(db, "units", "import", tmp_path / "units.csv")
+    assert again.exit_code == 0 and "nothing new" in again.stdout
     f = tmp_path / "good.csv"
     f.write_text(GOOD, encoding="utf-8")
     first = run(db, "import", f)

@@ -12,6 +12,8 @@ the same tests as the SQLite one.
 
 from __future__ import annotations
 
+import abc
+
 import datetime as dt
 import itertools
 from decimal import Decimal
@@ -35,11 +37,12 @@ from event_strategies import T0, StepClock, counter_ids, submission
 UTC = dt.timezone.utc
 
 
-class StoreContract:
-    """Subclass and override `make_store`."""
+class StoreContract(abc.ABC):
+    """Subclass and implement `make_store`."""
 
+    @abc.abstractmethod
     def make_store(self, tmp_path, *, clock=None, new_event_id=None) -> EventLog:
-        raise NotImplementedError
+        """A new, empty store of the backend under test, kept under `tmp_path`."""
 
     @pytest.fixture
     def store(self, tmp_path):
