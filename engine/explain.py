@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from engine.fold import EventRef, _EMPTY, cell_events, cell_value
+from engine.fold import EventRef, _EMPTY, cell_value
 from engine.result import (
     ComponentTrace,
     CriterionTrace,
@@ -99,24 +99,36 @@ def explain(
     cells = state.cells.get(unit_id, _EMPTY)
     prev = scores.previous
     pcells = prev.cells.get(unit_id, _EMPTY) if prev is not None else _EMPTY
+    # where each input comes from: (this year's cell or the carried one, status, year)
+    sources: list[list[tuple[object, str, int, bool]]] = []
+    for spec in scores.criteria:
+        note = u.notes.get(spec.index)
+        row = []
+        for code in spec.indicators:
+            cell = cells.get(code)
+            if cell_value(cell) is not None:
+                row.append((cell, "present", scores.year, False))
+            elif note is not None and code in note.carried and prev is not None:
+                row.append((pcells.get(code), "carried", prev.year, True))
+            else:
+                row.append((cell, "missing", scores.year, False))
+        sources.append(row)
+    # the events behind every input, read back in one go per year
+    this = [c for row in sources for c, _, _, carried in row if not carried]
+    carried = [c for row in sources for c, _, _, was in row if was]
+    traces = {False: iter(state.traces(this)),
+              True: iter(prev.traces(carried) if prev is not None else ())}
     comps = []
     by_comp: list[list[CriterionTrace]] = [[] for _ in tier_def.components]
-    for spec in scores.criteria:
+    for spec, row in zip(scores.criteria, sources):
         i = spec.index
         crit = spec.criterion
         note = u.notes.get(i)
         inputs = []
-        for code in spec.indicators:
+        for code, (cell, status, year, was_carried) in zip(spec.indicators, row):
             meta = indicators.get(code)
-            cell = cells.get(code)
             value = cell_value(cell)
-            status, year, events = "present", scores.year, cell_events(cell)
-            if value is None:
-                status = "missing"
-                if note is not None and code in note.carried and prev is not None:
-                    pcell = pcells.get(code)
-                    value, status, year = cell_value(pcell), "carried", prev.year
-                    events = cell_events(pcell)
+            events = next(traces[was_carried])
             inputs.append(InputTrace(
                 indicator=code,
                 name_vi=meta.name_vi if meta else "",

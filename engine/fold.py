@@ -6,23 +6,17 @@
   derives the units that existed in a year, with the name, tier and parent of that year;
 - the methodology adopted for each (year, tier) — the latest adoption wins;
 - the publications of each (year, tier), in log order;
-- the current value of every (year, unit, indicator) together with every event that touched it.
-
-The value rule, a pure function of the events of one key:
-  the latest submission that is not retracted counts; its value is the one of its latest
-  correction that is not retracted, else its own.  Retracting a correction falls back to the
-  previous correction or the submission; retracting the submission removes the value (and its
-  corrections with it); a later submission for the same key establishes a new value (and a
-  submission made while another one counts supersedes it).
+- the current value of every (year, unit, indicator) and the events that touched it, as a
+  compact cell (`engine.cells`: the value rule lives there).
 
 Corrections and retractions that name an event the key does not hold are left out of the state
 and reported in `LogState.anomalies` (the application refuses to record them in the first
 place).  Rename or retirement of an unknown unit likewise.
 
-Speed: one pass, no per-event object beyond the dict entries.  A key touched only by its
-submission (the common case) stores the submission `Event` itself; the first correction,
-retraction or second submission turns it into a small `ValueHistory`.  Event references are
-kept (not copied), so traces are built later, only for what is explained.
+Speed and memory: one pass, and per indicator event only a small entry (seq, id, value) is
+kept; the decoded event is dropped.  Traces read the events back by seq through the state's
+`source` (the store, for a state folded from it); `fold` without a `source` keeps the indicator
+events in a dict instead, which suits tests and small logs.
 
 Pure: no clock, no environment, no I/O.  `as_of_time` must be timezone-aware.
 """
@@ -30,9 +24,23 @@ Pure: no clock, no environment, no I/O.  `as_of_time` must be timezone-aware.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable, Iterator, Literal
+import sys
+from typing import Any, Iterable, Iterator
 
 import msgspec
+
+from engine.cells import (
+    Cell,
+    Corrected,
+    EventRef,
+    EventSource,
+    Retracted,
+    Submitted,
+    ValueHistory,
+    cell_refs,
+    cell_statuses,
+    cell_value,
+)
 
 from events.types import (
     Choice,
@@ -55,7 +63,6 @@ __all__ = [
     "UnitInfo",
     "ValueHistory",
     "YearState",
-    "cell_events",
     "cell_value",
     "fold",
 ]
@@ -80,151 +87,6 @@ class UnitInfo(msgspec.Struct, frozen=True, gc=False):
     from_year: int | None = None
     last_year: int | None = None
     merged_into: str | None = None
-
-
-EventKind = Literal["submitted", "corrected", "retracted"]
-EventStatus = Literal["current", "overridden", "superseded", "retracted", "retraction"]
-
-
-class EventRef(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """One event behind an indicator value, as the trace shows it.
-
-    `status`: "current" (its value counts), "overridden" (a submission whose value a counting
-    correction replaced, or an earlier correction replaced by a later one), "superseded" (a
-    submission replaced by a later submission), "retracted" (a retraction names it),
-    "retraction" (the retraction itself).
-    """
-
-    seq: int
-    event_id: str
-    kind: EventKind
-    actor: str
-    recorded_at: dt.datetime
-    status: EventStatus
-    value: Value | None = None
-    evidence: str = ""
-    note: str = ""
-    reason: str = ""
-    authority: str = ""
-    target: str | None = None  # the event id a correction corrects / a retraction retracts
-
-
-_INDICATOR_TYPES = (IndicatorSubmitted, IndicatorCorrected, IndicatorRetracted)
-
-
-class ValueHistory:
-    """Every event of one (year, unit, indicator) key once it is more than one submission.
-
-    `value` is the current value (None when no submission counts); `current` the event it comes
-    from.
-    """
-
-    __slots__ = ("events", "value", "current")
-
-    def __init__(self, first: Event) -> None:
-        self.events: list[Event] = [first]
-        self.value: Value | None = first.payload.value
-        self.current: Event | None = first
-
-    def find(self, event_id: str) -> Event | None:
-        for e in self.events:
-            if e.event_id == event_id:
-                return e
-        return None
-
-    def retracted_ids(self) -> set[str]:
-        return {e.payload.retracts for e in self.events if type(e.payload) is IndicatorRetracted}
-
-    def recompute(self) -> None:
-        retracted = self.retracted_ids()
-        events = self.events
-        current: Event | None = None
-        for i in range(len(events) - 1, -1, -1):
-            s = events[i]
-            if type(s.payload) is IndicatorSubmitted and s.event_id not in retracted:
-                current = s
-                sid = s.event_id
-                for j in range(len(events) - 1, i, -1):
-                    c = events[j]
-                    p = c.payload
-                    if type(p) is IndicatorCorrected and p.corrects == sid and c.event_id not in retracted:
-                        current = c
-                        break
-                break
-        self.current = current
-        self.value = None if current is None else current.payload.value
-
-    def refs(self) -> tuple[EventRef, ...]:
-        retracted = self.retracted_ids()
-        current = self.current
-        # The submission that counts (the one `current` belongs to), to tell overridden from
-        # superseded.
-        if current is None:
-            counting = None
-        elif type(current.payload) is IndicatorSubmitted:
-            counting = current.event_id
-        else:
-            counting = current.payload.corrects
-        out = []
-        for e in self.events:
-            p = e.payload
-            t = type(p)
-            if t is IndicatorRetracted:
-                status: EventStatus = "retraction"
-            elif e is current:
-                status = "current"
-            elif e.event_id in retracted:
-                status = "retracted"
-            elif t is IndicatorSubmitted:
-                status = "overridden" if e.event_id == counting else "superseded"
-            else:
-                status = "overridden" if p.corrects == counting else "superseded"
-            out.append(_ref(e, status))
-        return tuple(out)
-
-
-def _ref(e: Event, status: EventStatus) -> EventRef:
-    p = e.payload
-    t = type(p)
-    if t is IndicatorSubmitted:
-        return EventRef(
-            seq=e.seq, event_id=e.event_id, kind="submitted", actor=e.actor,
-            recorded_at=e.recorded_at, status=status, value=p.value, evidence=p.evidence,
-            note=p.note,
-        )
-    if t is IndicatorCorrected:
-        return EventRef(
-            seq=e.seq, event_id=e.event_id, kind="corrected", actor=e.actor,
-            recorded_at=e.recorded_at, status=status, value=p.value, reason=p.reason,
-            authority=p.authority, target=p.corrects,
-        )
-    return EventRef(
-        seq=e.seq, event_id=e.event_id, kind="retracted", actor=e.actor,
-        recorded_at=e.recorded_at, status=status, reason=p.reason, authority=p.authority,
-        target=p.retracts,
-    )
-
-
-# A cell is the submission Event itself (only event of its key) or a ValueHistory.
-Cell = Any
-
-
-def cell_value(cell: Cell | None) -> Value | None:
-    """The current value of a cell, None when missing."""
-    if cell is None:
-        return None
-    if type(cell) is Event:
-        return cell.payload.value
-    return cell.value
-
-
-def cell_events(cell: Cell | None) -> tuple[EventRef, ...]:
-    """The events behind a cell, in log order, with their status."""
-    if cell is None:
-        return ()
-    if type(cell) is Event:
-        return (_ref(cell, "current"),)
-    return cell.refs()
 
 
 def input_of(value: Value | None) -> Any:
@@ -286,11 +148,12 @@ _EMPTY: dict = {}
 class YearState:
     """The state of one year: a read-only view of the `LogState` it came from."""
 
-    __slots__ = ("year", "units", "cells", "_adoptions", "_publications", "last_seq")
+    __slots__ = ("year", "units", "cells", "_adoptions", "_publications", "last_seq", "source")
 
     def __init__(self, year: int, units: dict[str, UnitInfo], cells: dict[str, dict[str, Cell]],
                  adoptions: dict[str, Event], publications: dict[str, list[Event]],
-                 last_seq: int) -> None:
+                 last_seq: int, source: EventSource) -> None:
+        self.source = source  # reads back the events behind cells, by seq
         self.year = year
         self.units = units  # unit_id -> UnitInfo, every tier, sorted by unit_id
         self.cells = cells  # unit_id -> indicator -> cell (units may not exist this year)
@@ -306,7 +169,17 @@ class YearState:
         return cell_value(self.cells.get(unit_id, _EMPTY).get(indicator))
 
     def history(self, unit_id: str, indicator: str) -> tuple[EventRef, ...]:
-        return cell_events(self.cells.get(unit_id, _EMPTY).get(indicator))
+        """The events behind one value, in log order, with their status (read back)."""
+        return self.traces([self.cells.get(unit_id, _EMPTY).get(indicator)])[0]
+
+    def traces(self, cells: Iterable[Cell | None]) -> list[tuple[EventRef, ...]]:
+        """`history` of several cells of this state, their events read back at once."""
+        return cell_refs(cells, self.source)
+
+    def statuses(self, unit_id: str, indicator: str) -> dict[str, tuple[int, str]]:
+        """event id -> (seq, status) of the events behind one value, nothing read back."""
+        cell = self.cells.get(unit_id, _EMPTY).get(indicator)
+        return {e.event_id: (e.seq, status) for e, status in cell_statuses(cell)}
 
     def values(self, unit_id: str) -> dict[str, Value]:
         """The current values of one unit (missing ones left out), by indicator code."""
@@ -340,7 +213,10 @@ class YearState:
 class LogState:
     """What `fold` builds; `apply` extends it by later events (incremental re-ranking)."""
 
-    def __init__(self) -> None:
+    def __init__(self, source: EventSource | None = None) -> None:
+        # Without a source the indicator events are kept here, to be read back from memory.
+        self._kept: dict[int, Event] | None = None if source is not None else {}
+        self.source: EventSource = source if source is not None else self._read_kept
         self.last_seq = 0
         self.last_recorded_at: dt.datetime | None = None
         self.anomalies: list[Anomaly] = []
@@ -389,7 +265,12 @@ class LogState:
             self._adoptions.setdefault(year, {}),
             self._publications.setdefault(year, {}),
             self.last_seq,
+            self.source,
         )
+
+    def _read_kept(self, seqs: Iterable[int]) -> dict[int, Event]:
+        kept = self._kept
+        return {s: kept[s] for s in seqs}
 
     # -- folding -------------------------------------------------------------------------
 
@@ -405,7 +286,10 @@ class LogState:
         last = self.last_seq
         last_event: Event | None = None
         Sub, Cor, Ret = IndicatorSubmitted, IndicatorCorrected, IndicatorRetracted
-        EventT, Hist = Event, ValueHistory
+        Entry, Hist = Submitted, ValueHistory
+        kept = self._kept
+        # One string object per indicator code, not one per event: it is a key of every cell.
+        intern = sys.intern
         try:
             for e in events:
                 seq = e.seq
@@ -418,24 +302,26 @@ class LogState:
                 p = e.payload
                 t = type(p)
                 if t is Sub:
+                    if kept is not None:
+                        kept[seq] = e
+                    entry = Entry(seq, e.event_id, p.value)
                     ycells = cells_by_year.get(p.year)
                     if ycells is None:
                         ycells = cells_by_year[p.year] = {}
                     ucells = ycells.get(p.unit_id)
                     if ucells is None:
-                        ycells[p.unit_id] = {p.indicator: e}
+                        ycells[p.unit_id] = {intern(p.indicator): entry}
                         continue
                     cell = ucells.get(p.indicator)
                     if cell is None:
-                        ucells[p.indicator] = e
+                        ucells[intern(p.indicator)] = entry
                     else:
-                        if type(cell) is EventT:
+                        if type(cell) is Entry:
                             cell = ucells[p.indicator] = Hist(cell)
-                        # a new submission supersedes whatever counted before it
-                        cell.events.append(e)
-                        cell.current = e
-                        cell.value = p.value
+                        cell.add_submission(entry)
                 elif t is Cor or t is Ret:
+                    if kept is not None:
+                        kept[seq] = e
                     self._amend(e, p, t is Cor)
                 elif t is UnitRegistered:
                     self._year_units.clear()
@@ -476,28 +362,28 @@ class LogState:
         if cell is None:
             self._anomaly(e, f"names event {target!r}, but {where} has no submission")
             return
-        if type(cell) is Event:
+        if type(cell) is Submitted:
             found = cell if cell.event_id == target else None
         else:
             found = cell.find(target)
         if found is None:
             self._anomaly(e, f"names event {target!r}, which is not an event of {where}")
             return
-        ft = type(found.payload)
-        if is_correction and ft is not IndicatorSubmitted:
+        ft = type(found)
+        if is_correction and ft is not Submitted:
             self._anomaly(e, f"corrects event {target!r}, which is a correction, not a submission")
             return
         if not is_correction:
-            if ft is IndicatorRetracted:
+            if ft is Retracted:
                 self._anomaly(e, f"retracts event {target!r}, which is itself a retraction")
                 return
             if type(cell) is ValueHistory and target in cell.retracted_ids():
                 self._anomaly(e, f"retracts event {target!r}, which is already retracted")
                 return
-        if type(cell) is Event:
+        if type(cell) is Submitted:
             cell = ucells[p.indicator] = ValueHistory(cell)
-        cell.events.append(e)
-        cell.recompute()
+        cell.add_amendment(Corrected(e.seq, e.event_id, p.value, target) if is_correction
+                           else Retracted(e.seq, e.event_id, target))
 
 
 def fold(
@@ -505,11 +391,15 @@ def fold(
     *,
     as_of_seq: int | None = None,
     as_of_time: dt.datetime | None = None,
+    source: EventSource | None = None,
 ) -> LogState:
     """Fold `events` (in seq order) up to and including `as_of_seq` / `as_of_time`.
 
     With `as_of_time` the fold stops at the first event recorded after it: the state is the
     log's prefix as it stood at that moment.  Both limits may be given; the earlier one wins.
+
+    `source` reads events back by seq (for traces): pass it when `events` come from a store,
+    so the fold keeps no decoded event; without it the indicator events are kept in memory.
     """
     it: Iterator[Event] = iter(events)
     if as_of_time is not None:
@@ -518,7 +408,7 @@ def fold(
         it = _until_time(it, as_of_time)
     if as_of_seq is not None:
         it = _until_seq(it, as_of_seq)
-    state = LogState()
+    state = LogState(source)
     state._fold(it)
     return state
 

@@ -48,7 +48,7 @@ import msgspec
 from engine.fold import _EMPTY, YearState
 from engine.model import Component, Criterion, GradingBand, Methodology, Tier
 from engine.rules.base import DECIMAL_CONTEXT, Outcome, RuleKind
-from events.types import Choice, Event
+from events.types import Choice
 
 __all__ = [
     "DECIMAL_CONTEXT",
@@ -237,11 +237,7 @@ class _Gathered:
 
 
 def _value(cell):
-    if cell is None:
-        return None
-    if type(cell) is Event:
-        return cell.payload.value
-    return cell.value
+    return None if cell is None else cell.value
 
 
 def _exclusion(g: _Gathered) -> Exclusion:
@@ -298,16 +294,10 @@ class _Scorer:
         uc = self.cells.get(unit.unit_id, _EMPTY)
         rows = []
         notes = zeroed = excluded = None
-        EventT = Event
         for index, codes, single, policy, _ in self.plan:
             if single is not None:
                 c = uc.get(single)
-                if c is None:
-                    v = None
-                elif type(c) is EventT:
-                    v = c.payload.value
-                else:
-                    v = c.value
+                v = None if c is None else c.value
                 if v is not None:
                     if type(v) is Choice:
                         v = v.choice
@@ -320,12 +310,7 @@ class _Scorer:
                 missing = None
                 for code in codes:
                     c = uc.get(code)
-                    if c is None:
-                        v = None
-                    elif type(c) is EventT:
-                        v = c.payload.value
-                    else:
-                        v = c.value
+                    v = None if c is None else c.value
                     if v is None:
                         if missing is None:
                             missing = [code]

@@ -51,9 +51,21 @@ def _load(conn: sqlite3.Connection) -> RootAccumulator | None:
     return acc
 
 
-def advance(conn: sqlite3.Connection) -> RootAccumulator:
-    """Bring the stored frontier up to the log's last event (inside the caller's transaction)."""
+def resume(conn: sqlite3.Connection, size: int) -> RootAccumulator | None:
+    """The stored frontier if it stands at `size` (the log's last seq before an append), for the
+    writer to feed the new leaf hashes as it computes them; None if it must be rebuilt."""
     acc = _load(conn)
+    return acc if acc is not None and acc.size == size else None
+
+
+def advance(conn: sqlite3.Connection, acc: RootAccumulator | None = None) -> RootAccumulator:
+    """Bring the stored frontier up to the log's last event (inside the caller's transaction).
+
+    `acc`: a frontier the writer already advanced over the leaves it appended (see `resume`);
+    only the leaves it lacks are read back from the table."""
+    stored = _load(conn)
+    if acc is None:
+        acc = stored
     last = conn.execute(f"SELECT COALESCE(MAX(seq), 0) FROM {_EVENTS}").fetchone()[0]
     if acc is None or acc.size > last:
         acc = RootAccumulator()
@@ -62,6 +74,7 @@ def advance(conn: sqlite3.Connection) -> RootAccumulator:
         append = acc.append
         for (h,) in conn.execute(f"SELECT hash FROM {_EVENTS} WHERE seq > ? ORDER BY seq", (acc.size,)):
             append(fromhex(h))
+    if stored is None or stored.size != acc.size:
         stack = [(h, x.hex()) for h, x in acc._stack]
         conn.execute(
             f"INSERT OR REPLACE INTO {TABLE} (id, size, stack) VALUES (1, ?, ?)",

@@ -107,6 +107,10 @@ class EventLog(Protocol):
         """The event with this seq (int) or event id (str); `EventNotFound` otherwise."""
         ...
 
+    def events_by_seq(self, seqs: Iterable[int]) -> dict[int, Event]:
+        """The events with these seqs, by seq; seqs not in the log are left out."""
+        ...
+
     def has_key(self, key: str) -> bool:
         """Whether an event with this idempotency key is in the log."""
         ...

@@ -41,7 +41,7 @@ from . import frontier, merkle
 from .canonical import GENESIS_PREV_HASH, LEAF_PREFIX, decode_event, parse_time_key, time_key
 from .checks import check_payload
 from .interface import AppendResult, ConcurrencyError, EventNotFound, StoredRow
-from .merkle import Checkpoint, ConsistencyProof, InclusionProof
+from .merkle import Checkpoint, ConsistencyProof, InclusionProof, RootAccumulator
 from .types import Event, Payload
 from .upcast import UPCASTERS
 
@@ -147,6 +147,13 @@ def _decode_rows(bodies: Iterable[bytes]) -> Iterator[Event]:
 
 
 _EVENT_DECODER = msgspec.json.Decoder(Event)
+
+
+def _no_leaf(digest: bytes) -> None:
+    """Without a stored frontier to resume, `frontier.advance` rebuilds it from the table."""
+_WRITE_CACHE_KIB = -65536  # negative: KiB, as PRAGMA cache_size reads it
+_READ_CACHE_KIB = -2000  # SQLite's default
+_SEQ_CHUNK = 500  # seqs per IN (...) query: well under SQLite's limit on bound parameters
 _NO_OFFSET = dt.timedelta(0)
 
 
@@ -170,9 +177,6 @@ class EventStore:
         self.db = path if isinstance(path, sqlite_utils.Database) else _connect(path, timeout)
         if not self.db.memory and self.db.execute("PRAGMA database_list").fetchone()[2]:
             self.db.enable_wal()
-        # A bigger page cache keeps the unique indexes (random uuid4 event ids) in memory
-        # while a large batch is inserted.
-        self.db.execute("PRAGMA cache_size = -65536")  # KiB
         ensure_schema(self.db)
         frontier.ensure(self.db.conn)
         self.clock = clock
@@ -245,10 +249,14 @@ class EventStore:
             items = zip(payloads, keys, strict=True)
         conn = self.db.conn
         conn.execute("BEGIN IMMEDIATE")
+        # A bigger page cache keeps the unique indexes (random uuid4 event ids) in memory while
+        # a large batch is inserted; only then: a replay reads each page once, and a big cache
+        # would only add to its peak memory.
+        conn.execute(f"PRAGMA cache_size = {_WRITE_CACHE_KIB}")
         try:
-            result = self._write_locked(conn, iter(items), actor, expected_last_seq, out)
+            result, acc = self._write_locked(conn, iter(items), actor, expected_last_seq, out)
             if result.appended:
-                frontier.advance(conn)
+                frontier.advance(conn, acc)
                 for hook in self.before_commit:
                     hook(conn)
             conn.execute("COMMIT")
@@ -258,6 +266,8 @@ class EventStore:
             if out is not None:
                 out.clear()
             raise
+        finally:
+            conn.execute(f"PRAGMA cache_size = {_READ_CACHE_KIB}")
         return result
 
     def _write_locked(
@@ -267,7 +277,7 @@ class EventStore:
         actor: str,
         expected_last_seq: int | None,
         out: list[Event] | None,
-    ) -> AppendResult:
+    ) -> tuple[AppendResult, RootAccumulator | None]:
         last = conn.execute(
             f"SELECT seq, hash, recorded_at FROM {TABLE} ORDER BY seq DESC LIMIT 1"
         ).fetchone()
@@ -281,6 +291,9 @@ class EventStore:
             now_key, now = last_time, parse_time_key(last_time)
 
         first_seq = seq + 1
+        # the Merkle frontier, advanced here over the leaf hashes as they are computed
+        acc = frontier.resume(conn, seq)
+        leaf = acc.append if acc is not None else _no_leaf
         appended = skipped = 0
         seen: set[str] = set()
         encode = msgspec.json.Encoder(order="sorted", decimal_format="string").encode
@@ -321,7 +334,9 @@ class EventStore:
                 body = encode(event)
                 h = leaf_prefix.copy()
                 h.update(body)
-                prev = h.hexdigest()
+                digest = h.digest()
+                leaf(digest)
+                prev = digest.hex()
                 rows.append((
                     seq, event_id, now_key, actor, tag,
                     getattr(payload, "year", None),
@@ -342,7 +357,7 @@ class EventStore:
                 for hook in hooks:
                     hook(conn, made)
             appended += len(rows)
-        return AppendResult(first_seq if appended else None, seq, appended, skipped)
+        return AppendResult(first_seq if appended else None, seq, appended, skipped), acc
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -455,6 +470,18 @@ class EventStore:
         if row is None:
             raise EventNotFound(f"no event with {column} {ref}")
         return decode_event(row[0])
+
+    def events_by_seq(self, seqs: Iterable[int]) -> dict[int, Event]:
+        """The events with these seqs, by seq (seqs not in the log are left out): how a folded
+        state reads back the events behind the values it traces."""
+        wanted = sorted(set(seqs))
+        out: dict[int, Event] = {}
+        for i in range(0, len(wanted), _SEQ_CHUNK):
+            chunk = wanted[i:i + _SEQ_CHUNK]
+            sql = f"SELECT body FROM {TABLE} WHERE seq IN ({', '.join('?' * len(chunk))})"
+            for e in _decode_rows(body for (body,) in self.db.execute(sql, chunk)):
+                out[e.seq] = e
+        return out
 
     def has_key(self, key: str) -> bool:
         """Whether an event with this idempotency key is in the log."""

@@ -98,9 +98,11 @@ class Ictindex:
         """
         seq, time = self.resolve_as_of(as_of, year=year, tier=tier)
         if year is None and years is None:
-            return fold(self.store.read(), as_of_seq=seq, as_of_time=time)
+            return fold(self.store.read(), as_of_seq=seq, as_of_time=time,
+                        source=self.store.events_by_seq)
         wanted = frozenset(years if years is not None else (year,))
-        state = fold(self.store.read_years(wanted, as_of_seq=seq, as_of_time=time))
+        state = fold(self.store.read_years(wanted, as_of_seq=seq, as_of_time=time),
+                     source=self.store.events_by_seq)
         state.last_seq = self.store.last_seq_as_of(seq, time)
         state.loaded_years = wanted  # type: ignore[attr-defined]
         return state
@@ -119,7 +121,7 @@ class Ictindex:
             return None, as_of.time
         if year is None or tier is None:
             raise UsageError("--as-of published needs a year and a tier")
-        pub = fold(self.store.read()).year_state(year).latest_publication(tier)
+        pub = fold(self.store.read(), source=self.store.events_by_seq).year_state(year).latest_publication(tier)
         if pub is None:
             raise UsageError(f"no ranking of {year} {tier} has been published yet")
         return pub.checkpoint_size, None

@@ -227,15 +227,17 @@ def submissions_from_file(path: str | Path, state: LogState, registry: Registry,
 
 def _conflict_with_log(ys: YearState, payload: IndicatorSubmitted, key: str, known_key: Any) -> str | None:
     """A value already counts for this cell and this is not the very same submission."""
-    history = ys.history(payload.unit_id, payload.indicator)
-    current = [ref for ref in history if ref.status == "current"]
+    if ys.value(payload.unit_id, payload.indicator) is None:
+        return None  # nothing counts (the case of every row of a new year's import)
+    current = [seq for seq, status in ys.statuses(payload.unit_id, payload.indicator).values()
+               if status == "current"]
     if not current:
         return None
     if known_key is not None and known_key(key):
         return None  # the same submission, imported again: the store skips it
-    ref = current[0]
+    seq = current[0]
     return (f"{payload.unit_id} already has a value for {payload.indicator} in {payload.year} "
-            f"(event #{ref.seq}); to change it, use `ictindex correct {ref.seq} VALUE --reason ...`")
+            f"(event #{seq}); to change it, use `ictindex correct {seq} VALUE --reason ...`")
 
 
 def check_submission(state: LogState, registry: Registry, year: int, unit_id: str, indicator: str,
@@ -254,9 +256,11 @@ def check_submission(state: LogState, registry: Registry, year: int, unit_id: st
     return payload
 
 
-def _target_history(state: LogState, target: Event):
+def _target_status(state: LogState, target: Event) -> str | None:
+    """The status of `target` among the events behind its value (None: not among them)."""
     p = target.payload
-    return state.year_state(p.year).history(p.unit_id, p.indicator)
+    found = state.year_state(p.year).statuses(p.unit_id, p.indicator).get(target.event_id)
+    return None if found is None else found[1]
 
 
 def check_correction(state: LogState, registry: Registry, target: Event, raw: str, *,
@@ -268,10 +272,9 @@ def check_correction(state: LogState, registry: Registry, target: Event, raw: st
                          "only submissions can be corrected")
     if not nfc(reason):
         raise UsageError("a correction needs a reason (--reason)")
-    refs = {ref.event_id: ref for ref in _target_history(state, target)}
-    ref = refs.get(target.event_id)
-    if ref is not None and ref.status in ("retracted", "superseded"):
-        raise UsageError(f"submission #{target.seq} is {ref.status}: it can no longer be corrected")
+    status = _target_status(state, target)
+    if status in ("retracted", "superseded"):
+        raise UsageError(f"submission #{target.seq} is {status}: it can no longer be corrected")
     checker = _Checker(state, registry)
     unit = checker.year(p.year).units.get(p.unit_id)
     found = checker.indicators(p.year, unit.tier if unit else "")
@@ -300,9 +303,7 @@ def check_retraction(state: LogState, target: Event, *, reason: str, authority: 
                          "corrections can be retracted")
     if not nfc(reason):
         raise UsageError("a retraction needs a reason (--reason)")
-    refs = {ref.event_id: ref for ref in _target_history(state, target)}
-    ref = refs.get(target.event_id)
-    if ref is not None and ref.status == "retracted":
+    if _target_status(state, target) == "retracted":
         raise UsageError(f"event #{target.seq} is already retracted")
     return IndicatorRetracted(retracts=target.event_id, year=p.year, unit_id=p.unit_id,
                               indicator=p.indicator, reason=free_text("--reason", reason),

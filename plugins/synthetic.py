@@ -163,12 +163,14 @@ def build_log(app, spec: Spec, progress: Callable[[str, int], None] = lambda wha
         n_cor = round(len(cells) * spec.corrections)
         n_ret = round(len(cells) * spec.retractions)
         picked = rng.sample(range(len(cells)), min(len(cells), n_cor + n_ret))
+        # the submissions to amend, read back from the log (the state keeps only their values)
+        submitted = state.source([cells[idx][2].seq for idx in picked])
         fixes = []
         for idx in picked[:n_cor]:
             uid, code, cell = cells[idx]
-            raw = _changed_value(cell.payload.value, catalogue[code], rng)
+            raw = _changed_value(cell.value, catalogue[code], rng)
             try:
-                fixes.append(importing.check_correction(state, registry, cell, raw,
+                fixes.append(importing.check_correction(state, registry, submitted[cell.seq], raw,
                                                         reason="synthetic correction",
                                                         authority="inspection"))
             except Exception:  # e.g. a category with a single choice: nothing to change
@@ -176,7 +178,8 @@ def build_log(app, spec: Spec, progress: Callable[[str, int], None] = lambda wha
         r = store.extend(fixes, actor="synthetic-inspector")
         counts["corrections"] += r.appended
         progress(f"corrections {year}", r.appended)
-        pulls = [importing.check_retraction(state, cells[idx][2], reason="synthetic retraction")
+        pulls = [importing.check_retraction(state, submitted[cells[idx][2].seq],
+                                            reason="synthetic retraction")
                  for idx in picked[n_cor:]]
         r = store.extend(pulls, actor="synthetic-inspector")
         counts["retractions"] += r.appended

@@ -24,6 +24,8 @@ def test_frontier_equals_the_root_of_the_leaves_after_any_batches(batches):
     for n in batches:
         store.append(_units(n, done), actor="t")
         done += n
+        # the append itself left the stored frontier current (reading it does not advance it)
+        assert frontier.stored(store.db.conn) == store.checkpoint()
         assert store.latest_checkpoint() == store.checkpoint()
 
 

@@ -239,6 +239,13 @@ class StoreContract(abc.ABC):
         with pytest.raises(TypeError):
             store.get(True)
 
+    def test_events_by_seq_reads_back_any_set_of_seqs(self, store):
+        self.sample_log(store)
+        every = {e.seq: e for e in store.read()}
+        assert store.events_by_seq([5, 1, 5, 99, 0]) == {1: every[1], 5: every[5]}
+        assert store.events_by_seq(iter(every)) == every
+        assert store.events_by_seq([]) == {}
+
     def test_stored_rows_are_the_bodies(self, store):
         self.sample_log(store)
         rows = list(store.stored_rows())
