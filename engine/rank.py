@@ -17,7 +17,8 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Sequence
 
-from engine.result import ExcludedUnit, Provenance, RankedUnit, Ranking, plain
+from engine.rerank import excluded_rows, group_key, make_row, rerank
+from engine.result import Provenance, RankedUnit, Ranking
 from engine.score import TierScores
 
 __all__ = ["assign_ranks", "rank_tier"]
@@ -54,13 +55,18 @@ def rank_tier(
     """The ranking of a scored tier; `provenance` must name the edition that scored it.
 
     `reuse` = (earlier scores, the ranking made from them): rows of units whose score object and
-    rank did not change are taken over as they are (incremental re-ranking after a correction).
+    rank did not change are taken over as they are, and when only a few units were rescored
+    they are moved in the earlier order instead of sorting the tier (`engine.rerank`).
     """
     edition = scores.edition
     if provenance.edition != edition.id:
         raise ValueError(
             f"provenance names edition {provenance.edition!r} but the tier was scored with {edition.id!r}"
         )
+    if reuse is not None:
+        quick = rerank(scores, provenance, reuse)
+        if quick is not None:
+            return quick
     ties = edition.ties
     tier_def = scores.tier_def
     group_by = tier_def.group_by
@@ -76,7 +82,7 @@ def rank_tier(
         old_units = reuse[0].units
         old_rows = {r.unit_id: r for r in reuse[1].rows}
     rows = []
-    for g in sorted(groups, key=lambda k: (k is not None, k or "")):
+    for g in sorted(groups, key=group_key):
         for rank, uid in assign_ranks(groups[g], ties.method):
             u = scores.units[uid]
             if old_units.get(uid) is u:
@@ -84,23 +90,7 @@ def rank_tier(
                 if old is not None and old.rank == rank and old.group == g:
                     rows.append(old)
                     continue
-            rows.append(
-                RankedUnit(
-                    rank=rank,
-                    unit_id=uid,
-                    name=u.unit.name,
-                    parent_id=u.unit.parent_id,
-                    group=g,
-                    total=u.published_total,
-                    total_exact=plain(u.total),
-                    band=None if u.band is None else u.band.name_vi,
-                    components=dict(zip(codes, u.published_components)),
-                )
-            )
-    excluded = tuple(
-        ExcludedUnit(unit_id=e.unit_id, name=e.name, reason=e.reason)
-        for _, e in sorted(scores.excluded.items())
-    )
+            rows.append(make_row(u, rank, g, codes))
     return Ranking(
         year=scores.year,
         tier=scores.tier,
@@ -109,6 +99,6 @@ def rank_tier(
         tie_rule=f"{ties.method}/{ties.compare}",
         group_by=group_by,
         rows=tuple(rows),
-        excluded=excluded,
+        excluded=excluded_rows(scores),
         provenance=provenance,
     )

@@ -55,6 +55,14 @@ TARGETS = {
 }
 
 
+def _another_value(indicator: Any, value: Decimal) -> str:
+    """A value the indicator accepts other than `value` (a correction must change it): one
+    step up, or down where up leaves the range (a ratio of 0.48 cannot become 1.48)."""
+    step = Decimal("0.01") if indicator.type == "ratio" else Decimal(1)
+    top = {"ratio": Decimal(1), "percentage": Decimal(100)}.get(indicator.type, indicator.max)
+    return str(value + step if top is None or value + step <= top else value - step)
+
+
 def _median(f: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     times, out = [], None
     for _ in range(repeat):
@@ -189,6 +197,7 @@ def run_bench(*, units: int = 1000, indicators: int | None = None, years: int = 
               folder: str | None = None, progress: Callable[[str], None] = lambda m: None
               ) -> dict[str, Any]:
     """Run every phase (see the module docstring) and return the report."""
+    from engine.cells import Submitted, cell_statuses
     from engine.explain import explain as explain_unit
     from events.verify import verify as verify_log
     from plugins import importing
@@ -259,6 +268,7 @@ def run_bench(*, units: int = 1000, indicators: int | None = None, years: int = 
                 continue
             times, moved = [], []
             uids = list(scores0.units)
+            catalogue = {i.code: i for i in scores0.edition.indicators}
             for k in range(repeat):
                 uid = uids[(k * 7919 + 13) % len(uids)]
                 ind = inputs[k % len(inputs)]
@@ -269,11 +279,14 @@ def run_bench(*, units: int = 1000, indicators: int | None = None, years: int = 
                 cell = ys.cells.get(uid, {}).get(ind)
                 if cell is None:
                     continue
-                sub = cell if type(cell) is Event else next(
-                    e for e in reversed(cell.events) if type(e.payload) is IndicatorSubmitted)
+                # the counting submission, read back as `ictindex correct SEQ` reads it
+                sub = app.store.get(next(
+                    e.seq for e, status in reversed(cell_statuses(cell))
+                    if type(e) is Submitted and status in ("current", "overridden")))
                 value = ys.value(uid, ind)
                 payload = importing.check_correction(warm.state, app.registry, sub,
-                                                     str(value + 1), reason="bench")
+                                                     _another_value(catalogue[ind], value),
+                                                     reason="bench")
                 [event] = app.store.append([payload], actor="bench")
                 new_scores, new_ranking = proj.tier_scores(year, tier)
                 d = ranking_diff(old_ranking, new_ranking, [event], old_scores=old_scores,

@@ -31,6 +31,7 @@ import msgspec
 
 from engine.fold import LogState, cell_value, fold
 from engine.rank import rank_tier
+from engine.rerank import moved_rows
 from engine.result import Provenance, Ranking
 from engine.score import TierScores, needs_previous, rescore_units, score_tier
 from events.types import Event, IndicatorCorrected, IndicatorRetracted, IndicatorSubmitted, MethodologyAdopted
@@ -324,12 +325,12 @@ class Projections:
         codes = [spec.criterion.code for spec in scores.criteria]
         ed = new.edition
         old_units = old.scores.units if old is not None else {}
-        # rank_tier(reuse=...) keeps the very row object of a unit whose score and rank stand
-        kept = {id(r) for r in old.ranking.rows} if old is not None else set()
+        # rank_tier(reuse=...) keeps the very row object of a unit whose score and rank stand:
+        # only the other rows can differ from what the tables hold
+        left, candidates = (moved_rows(old.ranking, ranking) if old is not None
+                            else ((), ranking.rows))
         points, totals, gone = [], [], []
-        for row in ranking.rows:
-            if id(row) in kept:
-                continue
+        for row in candidates:
             uid = row.unit_id
             u = scores.units[uid]
             o = old_units.get(uid)
@@ -338,7 +339,7 @@ class Projections:
                     points.append((year, tier, ed, uid, code, "none" if x is None else str(x)))
             totals.append((year, tier, ed, uid, str(u.total), str(u.published_total), row.rank))
         if old is not None:
-            gone = [(year, tier, uid) for uid in old_units if uid not in scores.units]
+            gone = [(year, tier, r.unit_id) for r in left if r.unit_id not in scores.units]
             conn.executemany("DELETE FROM proj_points WHERE year = ? AND tier = ? AND unit_id = ?", gone)
             conn.executemany("DELETE FROM proj_totals WHERE year = ? AND tier = ? AND unit_id = ?", gone)
         conn.executemany("INSERT OR REPLACE INTO proj_points VALUES (?, ?, ?, ?, ?, ?)", points)
@@ -376,8 +377,7 @@ class Projections:
             self.warm.clear()  # behind the log (or ahead of a rolled-back batch): leave stale
             return
         last = conn.execute("SELECT max(seq) FROM events").fetchone()[0]
-        projected = {y for (y,) in conn.execute("SELECT DISTINCT year FROM proj_totals")}
-        projected |= set(self.warm)
+        projected = _projected_years(conn) | set(self.warm)
         if None in changed:  # the registry moved: every year may have moved
             years = projected | {y for y in changed if y is not None}
         else:
@@ -419,6 +419,16 @@ class Projections:
         conn.execute("INSERT OR REPLACE INTO proj_meta VALUES ('last_seq', ?)", (str(last),))
 
 
+def _projected_years(conn: sqlite3.Connection) -> set[int]:
+    """The years proj_totals holds: one index probe per year (DISTINCT would read every row)."""
+    years: set[int] = set()
+    y = conn.execute("SELECT min(year) FROM proj_totals").fetchone()[0]
+    while y is not None:
+        years.add(y)
+        y = conn.execute("SELECT min(year) FROM proj_totals WHERE year > ?", (y,)).fetchone()[0]
+    return years
+
+
 def ranking_diff(old: Ranking, new: Ranking, events: Iterable[Event], *,
                  old_scores: TierScores | None = None, new_scores: TierScores | None = None):
     """`engine.diff.diff` of two rankings where `new` was made from `old` with
@@ -427,13 +437,13 @@ def ranking_diff(old: Ranking, new: Ranking, events: Iterable[Event], *,
     correction's diff costs what changed, not the size of the tier."""
     from engine.diff import diff as diff_rankings
 
-    new_ids = {id(r) for r in new.rows}
-    same = {r.unit_id for r in old.rows if id(r) in new_ids}
-    if same:
-        old = msgspec.structs.replace(old, rows=tuple(r for r in old.rows if r.unit_id not in same))
-        new = msgspec.structs.replace(new, rows=tuple(r for r in new.rows if r.unit_id not in same))
+    old_rows, new_rows = moved_rows(old, new)
+    unchanged = len(new.rows) - len(new_rows)
+    if unchanged:
+        old = msgspec.structs.replace(old, rows=tuple(old_rows))
+        new = msgspec.structs.replace(new, rows=tuple(new_rows))
     d = diff_rankings(old, new, list(events), old_scores=old_scores, new_scores=new_scores)
-    return msgspec.structs.replace(d, unchanged=d.unchanged + len(same)) if same else d
+    return msgspec.structs.replace(d, unchanged=d.unchanged + unchanged) if unchanged else d
 
 
 class ProjectionCheck(msgspec.Struct, frozen=True, kw_only=True):
