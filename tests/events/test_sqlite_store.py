@@ -138,6 +138,40 @@ def test_chunked_batches_stay_atomic_and_idempotent(path, monkeypatch):
     assert verify(store).ok
 
 
+
+REPLACE_FIRST = ("INSERT OR REPLACE INTO events (seq, event_id, recorded_at, actor, type, body, hash)"
+                 " VALUES (99, 'ev000001', 't', 'a', 't', x'00', 'h')")
+
+
+def _guard_present(path) -> bool:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
+                            "AND name = 'events_append_only'").fetchone()[0] == 1
+    finally:
+        conn.close()
+
+
+def test_bulk_batches_never_leave_the_append_only_guard_off(path, monkeypatch):
+    """A bulk executemany runs without the INSERT trigger, inside its own write transaction:
+    other connections see the guard throughout, and it is back after a success or a failure."""
+    monkeypatch.setattr(store_module, "CHUNK", 4)
+    monkeypatch.setattr(store_module, "_BULK_ROWS", 2)
+    store = EventStore(path, clock=StepClock(), new_event_id=counter_ids())
+    seen_by_others = []
+    # a hook runs in the write transaction, right after each chunk's insert
+    store.on_append.append(lambda conn, events: seen_by_others.append(_guard_present(path)))
+    store.append([submission(i) for i in range(10)], actor="a")
+    assert seen_by_others == [True, True, True] and _guard_present(path)
+    with pytest.raises(TypeError):  # the 2nd chunk fails after the 1st went in without the guard
+        store.append([submission(i) for i in range(5)] + ["boom"], actor="a")
+    assert store.last_seq() == 10 and _guard_present(path)
+    conn = sqlite3.connect(path)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute(REPLACE_FIRST)
+    conn.close()
+    assert verify(store).ok and store.get(1).event_id == "ev000001"
+
 def test_default_event_ids_are_uuid4_hex():
     import uuid
 
