@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib
 import sqlite3
 
 import msgspec
 import pytest
 from hypothesis import given, strategies as st
 
-import events.verify as verify_module
 from events.canonical import GENESIS_PREV_HASH, decode_event, leaf_hash_hex, time_key
 from events.verify import verify
 
 from event_strategies import batches, examples
 from test_tamper_evidence import COLS, columns_for, generated_log, raw
+
+# the module (`events.verify` as an attribute is the function the package re-exports)
+verify_module = importlib.import_module("events.verify")
 
 # The table without STRICT types or affinity, so that a forger can store any type anywhere.
 _LOOSE = (
