@@ -42,6 +42,7 @@ from engine.cells import (
     cell_value,
 )
 
+from events.lean import CorrectedValue, RetractedValue, SubmittedValue
 from events.types import (
     Choice,
     Event,
@@ -286,6 +287,7 @@ class LogState:
         last = self.last_seq
         last_event: Event | None = None
         Sub, Cor, Ret = IndicatorSubmitted, IndicatorCorrected, IndicatorRetracted
+        LeanSub, LeanCor, LeanRet = SubmittedValue, CorrectedValue, RetractedValue
         Entry, Hist = Submitted, ValueHistory
         kept = self._kept
         # One string object per indicator code, not one per event: it is a key of every cell.
@@ -301,7 +303,7 @@ class LogState:
                 last_event = e
                 p = e.payload
                 t = type(p)
-                if t is Sub:
+                if t is LeanSub or t is Sub:
                     if kept is not None:
                         kept[seq] = e
                     entry = Entry(seq, e.event_id, p.value)
@@ -319,6 +321,8 @@ class LogState:
                         if type(cell) is Entry:
                             cell = ucells[p.indicator] = Hist(cell)
                         cell.add_submission(entry)
+                elif t is LeanCor or t is LeanRet:
+                    self._amend(e, p, t is LeanCor)
                 elif t is Cor or t is Ret:
                     if kept is not None:
                         kept[seq] = e

@@ -42,6 +42,7 @@ from .canonical import GENESIS_PREV_HASH, LEAF_PREFIX, decode_event, parse_time_
 from .checks import check_payload
 from .interface import AppendResult, ConcurrencyError, EventNotFound, StoredRow
 from .merkle import Checkpoint, ConsistencyProof, InclusionProof, RootAccumulator
+from .lean import LEAN_DECODER
 from .types import Event, Payload
 from .upcast import UPCASTERS
 
@@ -129,11 +130,13 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
-def _decode_rows(bodies: Iterable[bytes]) -> Iterator[Event]:
+def _decode_rows(bodies: Iterable[bytes], decoder: msgspec.json.Decoder | None = None
+                 ) -> Iterator[Event]:
     """`decode_event` of each body, with its common case inlined (current schema, recorded in
     UTC): a year's replay decodes hundreds of thousands of rows.  Anything else goes through
-    `decode_event` itself (upcasting, or the precise error)."""
-    decode = _EVENT_DECODER.decode
+    `decode_event` itself (upcasting, or the precise error).  `decoder`: decode the common case
+    into another type (`events.lean.LEAN_DECODER`)."""
+    decode = (decoder or _EVENT_DECODER).decode
     current = UPCASTERS.current
     utc = dt.timezone.utc
     for body in bodies:
@@ -418,10 +421,14 @@ class EventStore:
         *,
         as_of_seq: int | None = None,
         as_of_time: dt.datetime | None = None,
+        lean: bool = False,
     ) -> Iterator[Event]:
         """In seq order, the events of `years` and every event without a year (the unit
         registry), up to `as_of_seq` / `as_of_time`: what folding some years needs, without
         reading or decoding the other years' rows.
+
+        `lean`: indicator events of the current schema come as `events.lean.LeanEvent`s (what a
+        replay reads of them; `events_by_seq` gives the full events back).
 
         The rows of a year are found through the (year, unit_id, indicator) index: when they
         lie in a compact seq range (a year's import, its corrections soon after) that range is
@@ -459,7 +466,8 @@ class EventStore:
         else:
             where = " AND ".join([wanted, *limits])
             queries = [(f"SELECT body FROM {TABLE} WHERE {where} ORDER BY seq", [*years, *params])]
-        return _decode_rows(body for sql, args in queries for (body,) in db.execute(sql, args))
+        return _decode_rows((body for sql, args in queries for (body,) in db.execute(sql, args)),
+                            LEAN_DECODER if lean else None)
 
     def last_seq_as_of(self, as_of_seq: int | None = None,
                        as_of_time: dt.datetime | None = None) -> int:

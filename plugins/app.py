@@ -101,7 +101,7 @@ class Ictindex:
             return fold(self.store.read(), as_of_seq=seq, as_of_time=time,
                         source=self.store.events_by_seq)
         wanted = frozenset(years if years is not None else (year,))
-        state = fold(self.store.read_years(wanted, as_of_seq=seq, as_of_time=time),
+        state = fold(self.store.read_years(wanted, as_of_seq=seq, as_of_time=time, lean=True),
                      source=self.store.events_by_seq)
         state.last_seq = self.store.last_seq_as_of(seq, time)
         state.loaded_years = wanted  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ both: never a silent override.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import os
@@ -147,18 +148,23 @@ class PluginInfo:
     hooks: tuple[str, ...]
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class EditionEntry:
     methodology: Methodology
     source: str  # how errors name its file
     plugin: str
     distribution: str | None
     version: str | None
-    content_hash: str
 
     @property
     def id(self) -> str:
         return self.methodology.id
+
+    @functools.cached_property
+    def content_hash(self) -> str:
+        """The edition's content hash, computed when first asked for: every command builds the
+        registry, most use one edition of the several installed."""
+        return content_hash(self.methodology)
 
 
 @attrs.frozen
@@ -272,7 +278,7 @@ def build_registry(pm: PluginManager | None = None, *, strict: bool = True) -> R
                 return
             dist, version = origin(_plugin)
             editions[methodology.id] = EditionEntry(
-                methodology, source or f"{_plugin}:{methodology.id}", _plugin, dist, version, content_hash(methodology)
+                methodology, source or f"{_plugin}:{methodology.id}", _plugin, dist, version
             )
 
         try:
