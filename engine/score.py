@@ -427,10 +427,23 @@ class _Scorer:
         else:  # the common case: every input present, nothing to reuse
             exact = []
             outs = []
+            specs = self.specs
             for index in range(n):
                 row = rows[index]
                 memo = memos[index]
-                if memo is not None and len(row) == 1:
+                if memo is None:
+                    # inputs that hardly repeat (the memo was dropped): the rule's fast path
+                    # directly, `_outcome` only to report points out of range
+                    spec = specs[index]
+                    fast = spec.fast
+                    if fast is not None:
+                        pe = fast(spec.params, spec.max, row, contexts.get(index))
+                        if zero <= pe <= spec.max:
+                            exact.append(pe)
+                            outs.append(None)
+                            continue
+                    hit = outcome(index, row, contexts, uid)
+                elif len(row) == 1:
                     v = row[0]
                     tv = type(v)
                     key = str(v) if tv is Decimal else (v if tv is bool else (tv, v))

@@ -1,22 +1,24 @@
 """`ictindex bench`: build a synthetic log in a temporary folder and time each phase next to its
 floor, measured on the same data in the same run.
 
-Phases and their floors (medians of `repeat` runs; ratio = phase ÷ floor, except import where
-it is the rate ÷ the floor's rate):
+Phases and their floors.  Where a phase has a floor of its own, each repetition runs the two
+seconds apart (alternating which goes first) and the ratio is the median of the per-pair
+ratios; seconds are medians of `repeat` runs.  For import the ratio is of rates.
 
-- import: validating, keying, hashing and appending the last year's submissions
-  (`plugins.synthetic`, `EventStore.extend`) / the same rows, already encoded, inserted with one
-  `executemany` in one transaction into a fresh table with the same schema (same indexes, same
-  append-only triggers);
+- import: the last year's submissions, checked, keyed, hashed and appended
+  (`plugins.synthetic.import_year`, `EventStore.extend`) into a log that holds the units and the
+  adoption / the same rows, as stored, inserted with one `executemany` in one transaction into
+  a fresh table with the same columns and indexes (without the append-only triggers; the rate
+  with them is reported too);
 - cold replay of the last year to the rankings of all its tiers (`Ictindex.state(year=...)` and
   `plugins.replay.replay` per tier, checkpoint included) / raw SQLite read of the year's rows,
   msgspec decode, the latest value per (unit, indicator), a sum per unit and a sort;
-- rank from the projections (`Projections.ranking` per tier) / the same floor;
+- rank from the projections (`Projections.ranking` per tier) / the replay floor;
 - one correction → its new ranking and diff (validated against the warm state, appended, the
   projections updated in the same transaction, `engine.diff.diff`) / the cold replay (target ≤ 1 %);
 - explain of one unit (from the warm scores) / the replay floor;
 - verify of the whole log (`events.verify.verify`) / raw scan of every body + SHA-256;
-- peak memory (ru_maxrss of a fresh process) of a cold replay / of the floor;
+- peak memory (VmHWM of a fresh process) of a cold replay / of the floor;
 - with `years > 1`: the cold replay of the last year / the same year replayed from a log that
   holds only that year (target ≤ 1.2).
 """
@@ -61,6 +63,24 @@ def _another_value(indicator: Any, value: Decimal) -> str:
     step = Decimal("0.01") if indicator.type == "ratio" else Decimal(1)
     top = {"ratio": Decimal(1), "percentage": Decimal(100)}.get(indicator.type, indicator.max)
     return str(value + step if top is None or value + step <= top else value - step)
+
+
+def _paired(phase: Callable[[], Any], floor: Callable[[], Any], repeat: int
+            ) -> tuple[float, float, float, Any]:
+    """Run `floor` and `phase` one after the other, `repeat` times (alternating which goes
+    first): (median phase seconds, median floor seconds, median of the per-pair ratios, the
+    phase's last output).  A pair runs seconds apart, so a slow spell of the machine (another
+    process, the page cache reclaimed) weighs on both sides of a ratio, not on one."""
+    ps, fs, ratios, out = [], [], [], None
+    for k in range(repeat):
+        for which in ((floor, phase) if k % 2 == 0 else (phase, floor)):
+            t = time.perf_counter()
+            got = which()
+            (ps if which is phase else fs).append(time.perf_counter() - t)
+            if which is phase:
+                out = got
+        ratios.append(ps[-1] / fs[-1])
+    return statistics.median(ps), statistics.median(fs), statistics.median(ratios), out
 
 
 def _median(f: Callable[[], Any], repeat: int) -> tuple[float, Any]:
@@ -203,7 +223,7 @@ def run_bench(*, units: int = 1000, indicators: int | None = None, years: int = 
     from plugins import importing
     from plugins.app import Ictindex
     from plugins.projections import Projections, ranking_diff
-    from plugins.synthetic import Spec, build_log
+    from plugins.synthetic import Spec, build_log, import_year, register_units
 
     repeat = max(1, repeat)
     tmp = Path(tempfile.mkdtemp(prefix="ictindex-bench-", dir=folder))
@@ -221,25 +241,37 @@ def run_bench(*, units: int = 1000, indicators: int | None = None, years: int = 
         app.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         total_events = app.store.last_seq()
 
-        # import: the whole log's submissions vs executemany of the last year's rows
-        rate = timings["import_events"] / timings["import_s"]
-        rows = list(app.store.db.conn.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM {TABLE} WHERE year = ? AND type = "
-            "'indicator_submitted' ORDER BY seq", (year,)))
-        progress("import floor")
-        floor_s = statistics.median(floor_import(rows, tmp) for _ in range(repeat))
-        floor_rate = len(rows) / floor_s
-        trig_s = statistics.median(floor_import(rows, tmp, triggers=True) for _ in range(repeat))
-        phases.append(_phase("import", timings["import_s"],
-                             timings["import_events"] / floor_rate, rate / floor_rate,
-                             events_per_s=round(rate), floor_events_per_s=round(floor_rate),
-                             floor_with_triggers_events_per_s=round(len(rows) / trig_s)))
-        del rows
+        # import: the last year's submissions into a log that holds the units and the adoption,
+        # each run next to the floor: the same rows, as stored, with one executemany
+        progress("import and its floor")
+        imp_s, imp_floor_s, trig_s, ratios, n_rows = [], [], [], [], 0
+        for k in range(repeat):
+            fresh = str(tmp / f"import-{k}.db")
+            with Ictindex.open(fresh) as app_k:
+                register_units(app_k, spec)
+                seconds, n_rows = import_year(app_k, spec, year)
+                rows = list(app_k.store.db.conn.execute(
+                    f"SELECT {', '.join(COLUMNS)} FROM {TABLE} WHERE type = "
+                    "'indicator_submitted' ORDER BY seq"))
+            for suffix in ("", "-wal", "-shm"):
+                Path(fresh + suffix).unlink(missing_ok=True)
+            floor_k = floor_import(rows, tmp)
+            trig_s.append(floor_import(rows, tmp, triggers=True))
+            del rows
+            imp_s.append(seconds)
+            imp_floor_s.append(floor_k)
+            ratios.append(floor_k / seconds)  # the rate's ratio: (n / seconds) / (n / floor)
+        imp, imp_floor = statistics.median(imp_s), statistics.median(imp_floor_s)
+        phases.append(_phase("import", imp, imp_floor, statistics.median(ratios),
+                             events=n_rows, events_per_s=round(n_rows / imp),
+                             floor_events_per_s=round(n_rows / imp_floor),
+                             floor_with_triggers_events_per_s=round(
+                                 n_rows / statistics.median(trig_s))))
 
         progress("cold replay and its floor")
-        floor_s, _ = _median(lambda: floor_replay(db_path, year), repeat)
-        cold_s, ranked = _median(lambda: cold_replay(db_path, year), repeat)
-        phases.append(_phase("cold_replay", cold_s, floor_s, cold_s / floor_s, units_ranked=ranked))
+        cold_s, floor_s, ratio, ranked = _paired(lambda: cold_replay(db_path, year),
+                                                 lambda: floor_replay(db_path, year), repeat)
+        phases.append(_phase("cold_replay", cold_s, floor_s, ratio, units_ranked=ranked))
         # part of the cold replay: the Merkle checkpoint its provenance names (whole log, from
         # the frontier that every append advances)
         cp_s, _ = _median(lambda: app.store.latest_checkpoint(), repeat)
@@ -309,9 +341,9 @@ def run_bench(*, units: int = 1000, indicators: int | None = None, years: int = 
 
         progress("verify")
         app.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        vfloor_s, _ = _median(lambda: floor_verify(db_path), repeat)
-        verify_s, report = _median(lambda: verify_log(app.store), repeat)
-        phases.append(_phase("verify", verify_s, vfloor_s, verify_s / vfloor_s, ok=report.ok))
+        verify_s, vfloor_s, ratio, report = _paired(lambda: verify_log(app.store),
+                                                    lambda: floor_verify(db_path), repeat)
+        phases.append(_phase("verify", verify_s, vfloor_s, ratio, ok=report.ok))
 
         progress("peak memory")
         peak_floor = statistics.median(_child_peak("floor_replay", db_path, year) for _ in range(min(repeat, 2)))
@@ -325,8 +357,9 @@ def run_bench(*, units: int = 1000, indicators: int | None = None, years: int = 
             with Ictindex.open(one) as app1:
                 build_log(app1, Spec(units=units, indicators=indicators, years=1,
                                      corrections=corrections, seed=seed, first_year=year))
-            one_s, _ = _median(lambda: cold_replay(one, year), repeat)
-            phases.append(_phase("year_of_multi_year_log", cold_s, one_s, cold_s / one_s))
+            many_s, one_s, ratio, _ = _paired(lambda: cold_replay(db_path, year),
+                                              lambda: cold_replay(one, year), repeat)
+            phases.append(_phase("year_of_multi_year_log", many_s, one_s, ratio))
         app.close()
         return {
             "machine": _machine(),

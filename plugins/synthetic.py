@@ -27,7 +27,7 @@ from events.types import Choice, MethodologyAdopted, UnitRegistered
 from plugins import importing
 from plugins.sample.generate import _Stream, _cell, _values
 
-__all__ = ["Spec", "build_log", "units_of", "EDITION"]
+__all__ = ["Spec", "build_log", "import_year", "register_units", "units_of", "EDITION"]
 
 EDITION = "local-ict@2020"
 FIRST_YEAR = 2020
@@ -101,6 +101,61 @@ def _changed_value(value, ind, rng: random.Random) -> str:
     return _cell(new)
 
 
+def _plan(registry, spec: Spec) -> tuple[object, dict, dict[str, list[str]]]:
+    """(edition entry, indicator catalogue, indicator codes per tier) of `spec`."""
+    edition = registry.edition(spec.edition)
+    m = edition.methodology
+    catalogue = {i.code: i for i in m.indicators}
+    order = [i.code for i in m.indicators]
+    keep = set(order[: spec.indicators]) if spec.indicators else set(order)
+    tier_codes = {}
+    for tier, t in m.tiers.items():
+        used = {code for c in t.components for cr in c.criteria for code in cr.indicators}
+        tier_codes[tier] = [c for c in order if c in used and c in keep]
+    return edition, catalogue, tier_codes
+
+
+def register_units(app, spec: Spec) -> int:
+    """Register the units of `spec` (keyed, as `ictindex units import` does); how many."""
+    units = units_of(spec)
+    return app.store.extend(units, actor=ACTOR,
+                            keys=[importing.idempotency_key(p) for p in units]).appended
+
+
+def import_year(app, spec: Spec, year: int) -> tuple[float, int]:
+    """Adopt the edition for `year`, then import that year's submissions as a file import does
+    (each row checked, keyed, hashed, appended in one batch): (seconds of the import, rows).
+
+    The units must be registered.  Only the import is timed: the rows are made as text first,
+    as a file would hold them.
+    """
+    store, registry = app.store, app.registry
+    edition, catalogue, tier_codes = _plan(registry, spec)
+    units = units_of(spec)
+    store.extend([MethodologyAdopted(year=year, tier=tier, edition=edition.id,
+                                     content_hash=edition.content_hash)
+                  for tier in sorted(edition.methodology.tiers)
+                  if any(u.tier == tier for u in units)], actor=ACTOR)
+    checker = importing._Checker(app.state(year=year), registry)
+
+    def payloads(rows) -> Iterator[tuple]:
+        for uid, code, raw in rows:
+            p, problems = checker.submission(year, uid, code, raw, evidence="", note="",
+                                             decimal_comma=False)
+            if problems:
+                raise ValueError(f"synthetic row {year} {uid} {code} {raw!r}: {problems}")
+            key = importing.idempotency_key(p)
+            if importing._conflict_with_log(checker.year(year), p, key, store.has_key):
+                raise ValueError(f"synthetic row {year} {uid} {code}: already has a value")
+            yield p, key
+
+    rows = list(_rows(spec, units, year, tier_codes, catalogue))  # the "file", untimed
+    t0 = time.perf_counter()
+    subs, keys = _unzip(payloads(rows))
+    r = store.extend(subs, keys=keys, actor=ACTOR)
+    return time.perf_counter() - t0, r.appended
+
+
 def build_log(app, spec: Spec, progress: Callable[[str, int], None] = lambda what, n: None,
               timings: dict | None = None) -> dict[str, int]:
     """Write the synthetic log into `app`'s store (see the module docstring); counts by kind.
@@ -112,47 +167,16 @@ def build_log(app, spec: Spec, progress: Callable[[str, int], None] = lambda wha
     timings = {} if timings is None else timings
     store = app.store
     registry = app.registry
-    edition = registry.edition(spec.edition)
-    m = edition.methodology
-    catalogue = {i.code: i for i in m.indicators}
-    order = [i.code for i in m.indicators]
-    keep = set(order[: spec.indicators]) if spec.indicators else set(order)
-    tier_codes = {}
-    for tier, t in m.tiers.items():
-        used = {code for c in t.components for cr in c.criteria for code in cr.indicators}
-        tier_codes[tier] = [c for c in order if c in used and c in keep]
-    units = units_of(spec)
+    _, catalogue, _ = _plan(registry, spec)
     counts = {"units": 0, "submissions": 0, "corrections": 0, "retractions": 0}
-    r = store.extend(units, actor=ACTOR, keys=[importing.idempotency_key(p) for p in units])
-    counts["units"] = r.appended
-    progress("units", r.appended)
+    counts["units"] = register_units(app, spec)
+    progress("units", counts["units"])
     for year in range(spec.first_year, spec.first_year + spec.years):
-        adopt = [MethodologyAdopted(year=year, tier=tier, edition=m.id,
-                                    content_hash=edition.content_hash) for tier in sorted(m.tiers)
-                 if any(u.tier == tier for u in units)]
-        store.extend(adopt, actor=ACTOR)
-        state = app.state(year=year)
-        checker = importing._Checker(state, registry)
-
-        def payloads(rows) -> Iterator[tuple]:
-            for uid, code, raw in rows:
-                p, problems = checker.submission(year, uid, code, raw, evidence="", note="",
-                                                 decimal_comma=False)
-                if problems:
-                    raise ValueError(f"synthetic row {year} {uid} {code} {raw!r}: {problems}")
-                key = importing.idempotency_key(p)
-                if importing._conflict_with_log(checker.year(year), p, key, store.has_key):
-                    raise ValueError(f"synthetic row {year} {uid} {code}: already has a value")
-                yield p, key
-
-        rows = list(_rows(spec, units, year, tier_codes, catalogue))  # the "file", untimed
-        t0 = time.perf_counter()
-        subs, keys = _unzip(payloads(rows))
-        r = store.extend(subs, keys=keys, actor=ACTOR)
-        timings["import_s"] = timings.get("import_s", 0.0) + time.perf_counter() - t0
-        timings["import_events"] = timings.get("import_events", 0) + r.appended
-        counts["submissions"] += r.appended
-        progress(f"submissions {year}", r.appended)
+        seconds, appended = import_year(app, spec, year)
+        timings["import_s"] = timings.get("import_s", 0.0) + seconds
+        timings["import_events"] = timings.get("import_events", 0) + appended
+        counts["submissions"] += appended
+        progress(f"submissions {year}", appended)
 
         # corrections and retractions of this year, checked like `ictindex correct/retract`
         rng = random.Random(f"{spec.seed}/amend/{year}")
