@@ -37,7 +37,6 @@ __all__ = [
     "cell_seqs",
     "cell_statuses",
     "cell_value",
-    "entry_of",
 ]
 
 # seqs -> {seq: Event}: how the events behind cells are read back (the store, or a dict)
@@ -71,17 +70,6 @@ class Retracted(msgspec.Struct, frozen=True, gc=False):
 
 
 Entry = Submitted | Corrected | Retracted
-
-
-def entry_of(e: Event) -> Entry:
-    """The cell entry of an indicator event."""
-    p = e.payload
-    t = type(p)
-    if t is IndicatorSubmitted:
-        return Submitted(e.seq, e.event_id, p.value)
-    if t is IndicatorCorrected:
-        return Corrected(e.seq, e.event_id, p.value, p.corrects)
-    return Retracted(e.seq, e.event_id, p.retracts)
 
 
 EventKind = Literal["submitted", "corrected", "retracted"]
