@@ -62,3 +62,25 @@ def test_bench_runs_to_the_end(monkeypatch):
                            "explain", "verify", "memory"}
     for p in phases.values():
         assert p["ratio"] is not None and p["ratio"] > 0
+
+
+def test_bench_pairs_each_phase_with_its_floor(monkeypatch):
+    """A slow spell that hits one pair scales both sides of its ratio; the order alternates."""
+    from plugins import bench
+
+    clock = [0.0]
+    calls: list[str] = []
+    slow = {2}  # the machine is three times slower during the third pair
+
+    def work(name: str, cost: float):
+        def run():
+            calls.append(name)
+            clock[0] += cost * (3 if (len(calls) - 1) // 2 in slow else 1)
+            return name
+        return run
+
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: clock[0])
+    phase_s, floor_s, ratio, out = bench._paired(work("phase", 2.0), work("floor", 1.0), 4)
+    assert ratio == 2.0 and out == "phase"
+    assert (phase_s, floor_s) == (2.0, 1.0)  # medians of [2, 2, 6, 2] and [1, 1, 3, 1]
+    assert calls == ["floor", "phase", "phase", "floor", "floor", "phase", "phase", "floor"]
