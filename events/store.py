@@ -194,6 +194,13 @@ class EventStore:
         # last chunk (e.g. to rescore what the batch changed).
         self.before_commit: list[Callable[[sqlite3.Connection], None]] = []
 
+    @property
+    def path(self) -> str | None:
+        """The database file, None for a database in memory (another process can read a file:
+        `verify` checks half of a big log in a second process)."""
+        name = self.db.execute("PRAGMA database_list").fetchone()[2]
+        return name or None
+
     # -- lifecycle -------------------------------------------------------------------------
 
     def close(self) -> None:

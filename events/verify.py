@@ -93,11 +93,14 @@ class VerifyReport(msgspec.Struct, frozen=True, omit_defaults=True):
         return "\n".join(lines)
 
 
-def verify(store: EventLog, checkpoint: Checkpoint | str | None = None) -> VerifyReport:
+def verify(store: EventLog, checkpoint: Checkpoint | str | None = None, *,
+           parallel: bool = True) -> VerifyReport:
     """Recompute everything from the stored bytes; see the module docstring.
 
     Without a failure, the report's `size`/`root` are the log's recomputed checkpoint.  After a
-    failure at seq k they describe the verified prefix, seqs 1..k-1.
+    failure at seq k they describe the verified prefix, seqs 1..k-1.  `parallel`: let a
+    forked process check the second half of a big log kept in a file (`verify_parallel`); the
+    report is the same either way.
     """
     if isinstance(checkpoint, str):
         checkpoint = Checkpoint.parse(checkpoint)
@@ -114,8 +117,27 @@ def verify(store: EventLog, checkpoint: Checkpoint | str | None = None) -> Verif
     time_keys = _TimeKeys()
     times_of = _TimesOfKeys()
     rows_left = iter(store.stored_rows())
+    from .verify_parallel import start as speculate
+
+    second_half = speculate(store, store.last_seq(), want) if parallel else None
 
     while bad_seq is None or acc.size < want:
+        if second_half is not None and acc.size + 1 == second_half.start:
+            got = second_half.take() if bad_seq is None else None
+            second_half = None
+            if (got is not None and (got.assumed_prev, got.assumed_time) == (prev, last_time)
+                    and seen_ids.isdisjoint(got.ids)):
+                for root, digests in got.chunks:
+                    if root is not None:
+                        acc.append_subtree(CHUNK_BITS, root)
+                        continue
+                    for digest in digests:
+                        acc.append(digest)
+                        if acc.size == want:
+                            checkpoint_root = acc.root()
+                seen_ids.update(got.ids)
+                prev, last_time = got.prev, got.last_time
+                rows_left = iter(store.stored_rows(got.stop))
         rows = list(islice(rows_left, CHUNK))
         if not rows:
             break
@@ -156,6 +178,8 @@ def verify(store: EventLog, checkpoint: Checkpoint | str | None = None) -> Verif
             if bad_seq is not None and acc.size >= want:
                 break  # past the first failure, rows are read only to check the checkpoint's root
 
+    if second_half is not None:  # a failure before the middle: its work is not needed
+        second_half.cancel()
     if bad_seq is None:
         good = (acc.size, acc.root())
     check_ok: bool | None = None
