@@ -93,6 +93,18 @@ def rechain_after(conn: sqlite3.Connection, k: int) -> None:
         prev = cols[-1]
 
 
+def change_body(conn: sqlite3.Connection, k: int, data) -> None:
+    """One of BODY_CHANGES at row k (drawn), re-chained after it or not (drawn)."""
+    name = data.draw(st.sampled_from(sorted(BODY_CHANGES)), label="change")
+    body = conn.execute("SELECT body FROM events WHERE seq = ?", (k,)).fetchone()[0]
+    try:
+        conn.execute("UPDATE events SET body = ? WHERE seq = ?", (BODY_CHANGES[name](body), k))
+    except sqlite3.Error:
+        return  # STRICT refuses a text body
+    if data.draw(st.integers(0, 3), label="re-chain") > 0:
+        rechain_after(conn, k)
+
+
 def _replace_event(**changes):
     def change(body: bytes) -> bytes:
         event = decode_event(body)
@@ -161,15 +173,7 @@ def test_fast_and_row_by_row_reports_agree(log_batches, data):
         k = data.draw(st.integers(1, n), label="seq")
         kind = data.draw(st.sampled_from(["body", "column", "none"]), label="kind")
         if kind == "body":
-            name = data.draw(st.sampled_from(sorted(BODY_CHANGES)), label="change")
-            body = conn.execute("SELECT body FROM events WHERE seq = ?", (k,)).fetchone()[0]
-            try:
-                conn.execute("UPDATE events SET body = ? WHERE seq = ?", (BODY_CHANGES[name](body), k))
-            except sqlite3.Error:
-                pass  # STRICT refuses a text body
-            else:
-                if data.draw(st.integers(0, 3), label="re-chain") > 0:
-                    rechain_after(conn, k)
+            change_body(conn, k, data)
         elif kind == "column":
             column = data.draw(st.sampled_from(sorted(COLUMN_VALUES)), label="column")
             value = data.draw(st.sampled_from(COLUMN_VALUES[column]), label="value")
