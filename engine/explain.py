@@ -99,23 +99,23 @@ def explain(
     cells = state.cells.get(unit_id, _EMPTY)
     prev = scores.previous
     pcells = prev.cells.get(unit_id, _EMPTY) if prev is not None else _EMPTY
-    # where each input comes from: (this year's cell or the carried one, status, year)
-    sources: list[list[tuple[object, str, int, bool]]] = []
+    # where each input comes from: (this year's cell, or last year's when carried; status)
+    sources: list[list[tuple[object, str]]] = []
     for spec in scores.criteria:
         note = u.notes.get(spec.index)
         row = []
         for code in spec.indicators:
             cell = cells.get(code)
             if cell_value(cell) is not None:
-                row.append((cell, "present", scores.year, False))
+                row.append((cell, "present"))
             elif note is not None and code in note.carried and prev is not None:
-                row.append((pcells.get(code), "carried", prev.year, True))
+                row.append((pcells.get(code), "carried"))
             else:
-                row.append((cell, "missing", scores.year, False))
+                row.append((cell, "missing"))
         sources.append(row)
     # the events behind every input, read back in one go per year
-    this = [c for row in sources for c, _, _, carried in row if not carried]
-    carried = [c for row in sources for c, _, _, was in row if was]
+    this = [c for row in sources for c, status in row if status != "carried"]
+    carried = [c for row in sources for c, status in row if status == "carried"]
     traces = {False: iter(state.traces(this)),
               True: iter(prev.traces(carried) if prev is not None else ())}
     comps = []
@@ -125,9 +125,11 @@ def explain(
         crit = spec.criterion
         note = u.notes.get(i)
         inputs = []
-        for code, (cell, status, year, was_carried) in zip(spec.indicators, row):
+        for code, (cell, status) in zip(spec.indicators, row):
             meta = indicators.get(code)
             value = cell_value(cell)
+            was_carried = status == "carried"
+            year = prev.year if was_carried else scores.year
             events = next(traces[was_carried])
             inputs.append(InputTrace(
                 indicator=code,

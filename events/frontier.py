@@ -62,10 +62,11 @@ def advance(conn: sqlite3.Connection, acc: RootAccumulator | None = None) -> Roo
     """Bring the stored frontier up to the log's last event (inside the caller's transaction).
 
     `acc`: a frontier the writer already advanced over the leaves it appended (see `resume`);
-    only the leaves it lacks are read back from the table."""
-    stored = _load(conn)
+    only the leaves it lacks are read back from the table; it is then always stored."""
+    stored_size = None
     if acc is None:
-        acc = stored
+        acc = _load(conn)
+        stored_size = None if acc is None else acc.size
     last = conn.execute(f"SELECT COALESCE(MAX(seq), 0) FROM {_EVENTS}").fetchone()[0]
     if acc is None or acc.size > last:
         acc = RootAccumulator()
@@ -74,7 +75,7 @@ def advance(conn: sqlite3.Connection, acc: RootAccumulator | None = None) -> Roo
         append = acc.append
         for (h,) in conn.execute(f"SELECT hash FROM {_EVENTS} WHERE seq > ? ORDER BY seq", (acc.size,)):
             append(fromhex(h))
-    if stored is None or stored.size != acc.size:
+    if acc.size != stored_size:
         stack = [(h, x.hex()) for h, x in acc._stack]
         conn.execute(
             f"INSERT OR REPLACE INTO {TABLE} (id, size, stack) VALUES (1, ?, ?)",

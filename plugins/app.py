@@ -17,15 +17,8 @@ import attrs
 
 from engine.asof import AsOf, parse_as_of
 from engine.fold import LogState, fold
-from engine.model import Methodology
 from events.store import EventStore
-from events.types import (
-    Event,
-    IndicatorCorrected,
-    IndicatorRetracted,
-    IndicatorSubmitted,
-    MethodologyAdopted,
-)
+from events.types import Event, MethodologyAdopted
 from plugins import importing
 from plugins.errors import UsageError
 from plugins.manager import Registry, get_registry

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from engine.fold import LogState, YearState
 from engine.values import parse_value

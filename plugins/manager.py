@@ -25,7 +25,7 @@ import importlib.metadata
 import os
 import re
 from decimal import Decimal
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import attrs
 import msgspec

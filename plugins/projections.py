@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import msgspec
 
-from engine.fold import LogState, cell_value, fold
+from engine.fold import LogState, cell_value
 from engine.rank import rank_tier
 from engine.rerank import moved_rows
 from engine.result import Provenance, Ranking
