@@ -154,6 +154,24 @@ def _decode_rows(bodies: Iterable[bytes], decoder: msgspec.json.Decoder | None =
 _EVENT_DECODER = msgspec.json.Decoder(Event)
 
 
+def _same_payload(key: str, payload: Payload, stored: tuple[int, bytes] | None,
+                  batch: dict[str, Payload], encode: Callable[[object], bytes]) -> None:
+    """A payload whose key is already used is skipped only if it is the very same payload;
+    another one under that key would otherwise be dropped without a word."""
+    if stored is not None:
+        seq, body = stored
+        if encode(decode_event(body).payload) != encode(payload):
+            raise ValueError(
+                f"idempotency key {key!r} is already used by event #{seq}, with another "
+                "payload: nothing was recorded"
+            )
+    elif encode(batch[key]) != encode(payload):
+        raise ValueError(
+            f"idempotency key {key!r} is used twice in this batch, with different payloads: "
+            "nothing was recorded"
+        )
+
+
 def _no_leaf(digest: bytes) -> None:
     """Without a stored frontier to resume, `frontier.advance` rebuilds it from the table."""
 _WRITE_CACHE_KIB = -65536  # negative: KiB, as PRAGMA cache_size reads it
@@ -225,9 +243,11 @@ class EventStore:
         """Append `payloads` as one atomic batch and return the events recorded.
 
         `keys[i]` (optional) is the idempotency key of `payloads[i]`: a payload whose key is
-        already in the log, or earlier in the same batch, is skipped and not returned.  With
-        `expected_last_seq`, the batch is refused with `ConcurrencyError` unless the log ends
-        at that seq when the write transaction starts.  Any error records nothing.
+        already in the log, or earlier in the same batch, is skipped and not returned; under
+        another payload than the one recorded with that key, the batch is refused
+        (`ValueError`).  With `expected_last_seq`, the batch is refused with
+        `ConcurrencyError` unless the log ends at that seq when the write transaction starts.
+        Any error records nothing.
         """
         out: list[Event] = []
         self._write(payloads, keys, actor, expected_last_seq, out)
@@ -307,22 +327,23 @@ class EventStore:
         acc = frontier.resume(conn, seq)
         leaf = acc.append if acc is not None else _no_leaf
         appended = skipped = 0
-        seen: set[str] = set()
+        seen: dict[str, Payload] = {}  # key -> payload, earlier in this batch
         encode = msgspec.json.Encoder(order="sorted", decimal_format="string").encode
         leaf_prefix = LEAF_PREFIX
         new_id = self.new_event_id
         hooks = self.on_append
         while chunk := list(islice(items, CHUNK)):
             chunk_keys = [k for _, k in chunk if k is not None]
-            existing: set[str] = set()
+            existing: dict[str, tuple[int, bytes]] = {}
             if chunk_keys:
                 for k in chunk_keys:
                     if type(k) is not str or not k:
                         raise ValueError(f"an idempotency key must be a non-empty string: {k!r}")
                 existing = {
-                    r[0]
-                    for r in conn.execute(
-                        f"SELECT key FROM {TABLE} WHERE key IN (SELECT value FROM json_each(?))",
+                    k: (s, b)
+                    for k, s, b in conn.execute(
+                        f"SELECT key, seq, body FROM {TABLE} "
+                        "WHERE key IN (SELECT value FROM json_each(?))",
                         (msgspec.json.encode(chunk_keys),),
                     )
                 }
@@ -330,10 +351,12 @@ class EventStore:
             made: list[Event] | None = [] if hooks else None
             for payload, key in chunk:
                 if key is not None:
-                    if key in existing or key in seen:
+                    earlier = existing.get(key)
+                    if earlier is not None or key in seen:
+                        _same_payload(key, payload, earlier, seen, encode)
                         skipped += 1
                         continue
-                    seen.add(key)
+                    seen[key] = payload
                 tag = check_payload(payload)  # every stored body must decode again
                 event_id = new_id()
                 if type(event_id) is not str or not event_id:

@@ -160,6 +160,19 @@ class StoreContract(abc.ABC):
         summary = store.extend(batch, actor="a", keys=keys)
         assert (summary.appended, summary.skipped, summary.first_seq, summary.last_seq) == (0, 5, None, 8)
 
+    def test_a_key_reused_for_another_payload_is_refused_not_skipped(self, store):
+        store.append([submission(1)], actor="a", keys=["row 2"])
+        before = store.checkpoint()
+        # the same payload under the same key is the idempotent case: skipped
+        assert store.append([submission(2), submission(1)], actor="a", keys=["row 3", "row 2"])
+        after_ok = store.checkpoint()
+        with pytest.raises(ValueError, match=r"key 'row 2' is already used by event #1, with another payload"):
+            store.append([submission(3), submission(4)], actor="a", keys=["row 4", "row 2"])
+        with pytest.raises(ValueError, match=r"key 'dup' is used twice in this batch, with different payloads"):
+            store.append([submission(5), submission(6)], actor="a", keys=["dup", "dup"])
+        assert store.checkpoint() == after_ok != before
+        assert store.last_seq() == 2
+
     def test_bad_keys_record_nothing(self, store):
         with pytest.raises(ValueError):
             store.append([submission(1), submission(2)], actor="a", keys=["only one"])
