@@ -14,6 +14,8 @@ No exported file can run a formula: every *text* cell that begins with ``=``, ``
 CSV injection), in CSV and XLSX alike.  Numbers stay numbers.
 
 CSV is UTF-8 with a byte-order mark, so that Excel shows the diacritics, and CRLF line ends.
+Both are byte-reproducible: the same annex gives the same bytes wherever and whenever it is
+written (the XLSX carries no save time; see `_reproducible_xlsx`).
 """
 
 from __future__ import annotations
@@ -326,7 +328,33 @@ def write_xlsx(a: Annex, out: str | Path) -> None:
     props.category = "ICT Index annex"
     props.identifier = f"{p.checkpoint_size}:{p.checkpoint_root or ''}"
     props.version = p.engine_version
-    wb.save(str(out))
+    Path(out).write_bytes(_reproducible_xlsx(wb))
+
+
+def _reproducible_xlsx(wb) -> bytes:
+    """The workbook's bytes, the same for the same annex on any machine at any time.
+
+    `Workbook.save` stamps the save time into the properties and every zip entry, and deflate
+    streams differ between zlib builds (zlib-ng, for one).  So: the zip format's earliest time
+    as the created/modified time (the About sheet says what the table was computed from) and
+    as every entry's time, entries stored uncompressed, in openpyxl's order.
+    """
+    import datetime as dt
+    import zipfile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    wb.properties.created = wb.properties.modified = dt.datetime(1980, 1, 1)
+    staged = io.BytesIO()
+    with zipfile.ZipFile(staged, "w", zipfile.ZIP_STORED) as archive:
+        ExcelWriter(wb, archive).save()
+    out = io.BytesIO()
+    with zipfile.ZipFile(staged) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
+        for entry in src.infolist():
+            fixed = zipfile.ZipInfo(entry.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.external_attr = 0o644 << 16
+            dst.writestr(fixed, src.read(entry))
+    return out.getvalue()
 
 
 def _set_text(cell, value: str) -> None:

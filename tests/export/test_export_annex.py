@@ -218,3 +218,19 @@ def test_format_from_the_extension_and_errors(sample_db, run, tmp_path):
     assert not (tmp_path / "y.csv").exists()
     result = run(sample_db, "export", "--year", YEAR, "--tier", "district", "--out", tmp_path / "z.xlsx")
     assert "checkpoint 4175:" in result.stdout and "8 units" in result.stdout
+
+
+def test_the_same_annex_gives_the_same_xlsx_bytes_at_another_time(sample_db, run, tmp_path):
+    """A published annex can be re-made and compared byte for byte: no save time inside."""
+    import time
+
+    first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    args = ("export", "--year", YEAR, "--tier", "district", "--as-of", "published")
+    assert run(sample_db, *args, "--out", first).exit_code == 0
+    time.sleep(2.1)  # zip entry times have a 2-second resolution
+    assert run(sample_db, *args, "--out", second).exit_code == 0
+    assert first.read_bytes() == second.read_bytes()
+    with zipfile.ZipFile(first) as z:
+        assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        assert b">1980-01-01T00:00:00Z</dcterms:modified>" in z.read("docProps/core.xml")
+    assert openpyxl.load_workbook(first).sheetnames == ["Phụ lục", "Thông tin"]
