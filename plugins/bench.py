@@ -97,7 +97,7 @@ def _median(f: Callable[[], Any], repeat: int) -> tuple[float, Any]:
 
 def floor_replay(db_path: str, year: int) -> int:
     """Read the year's rows, decode them, keep the latest value per (unit, indicator), add a
-    total per unit and sort: the least any replay must do."""
+    weighted total per unit and sort: the least any replay must do."""
     conn = sqlite3.connect(db_path)
     decode = msgspec.json.Decoder(Event).decode
     latest: dict[tuple[str, str], Any] = {}
@@ -110,11 +110,17 @@ def floor_replay(db_path: str, year: int) -> int:
             latest[(p.unit_id, p.indicator)] = p.value
         elif t is Ret:
             latest.pop((p.unit_id, p.indicator), None)
+    # The issue's floor adds a *weighted* total: one weight per indicator (which weights does
+    # not matter for the cost, a lookup and a product per value).
+    weights: dict[str, Decimal] = {}
     totals: dict[str, Decimal] = {}
     zero = Decimal(0)
-    for (uid, _), v in latest.items():
+    for (uid, indicator), v in latest.items():
         if type(v) is Decimal:
-            totals[uid] = totals.get(uid, zero) + v
+            w = weights.get(indicator)
+            if w is None:
+                w = weights[indicator] = Decimal(len(weights) % 5 + 1)
+            totals[uid] = totals.get(uid, zero) + v * w
     ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
     conn.close()
     return len(ranked)
