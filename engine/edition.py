@@ -108,7 +108,7 @@ def _get(data: Any, segments: Sequence[tuple[str, Any]]) -> Any:
 def _with(data: Any, segments: Sequence[tuple[str, Any]], new: Any) -> Any:
     if not segments:
         return new
-    (kind, value), rest = segments[0], segments[1:]
+    value, rest = segments[0][1], segments[1:]
     if isinstance(data, list):
         copy: Any = list(data)
     else:

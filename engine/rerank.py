@@ -23,11 +23,17 @@ from bisect import bisect_left
 from decimal import Decimal
 from itertools import compress
 from operator import is_not
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+import msgspec
 
 from engine.result import ExcludedUnit, Provenance, RankedUnit, Ranking, plain
+from events.types import Event
 
-__all__ = ["excluded_rows", "group_key", "make_row", "moved_rows", "rerank"]
+if TYPE_CHECKING:
+    from engine.score import TierScores
+
+__all__ = ["excluded_rows", "group_key", "make_row", "moved_rows", "ranking_diff", "rerank"]
 
 # Moving units one by one (a bisect and a list insert each) beats a full sort only while they
 # are few: up to _FEW of them, or 1/_SHARE of the tier when that is more.
@@ -223,3 +229,20 @@ def moved_rows(old: Ranking, new: Ranking) -> tuple[list[RankedUnit], list[Ranke
         olds = [r for r in olds if id(r) not in both]
         news = [r for r in news if id(r) not in both]
     return olds, news
+
+
+def ranking_diff(old: Ranking, new: Ranking, events: Iterable[Event], *,
+                 old_scores: TierScores | None = None, new_scores: TierScores | None = None):
+    """`engine.diff.diff` of two rankings where `new` was made from `old` with
+    `rank_tier(reuse=...)`: rows that are the very same object in both (same score, same rank)
+    are counted unchanged without being compared — exactly what `diff` would conclude — so a
+    correction's diff costs what changed, not the size of the tier."""
+    from engine.diff import diff as diff_rankings  # engine.diff imports the scorer: lazily
+
+    old_rows, new_rows = moved_rows(old, new)
+    unchanged = len(new.rows) - len(new_rows)
+    if unchanged:
+        old = msgspec.structs.replace(old, rows=tuple(old_rows))
+        new = msgspec.structs.replace(new, rows=tuple(new_rows))
+    d = diff_rankings(old, new, list(events), old_scores=old_scores, new_scores=new_scores)
+    return msgspec.structs.replace(d, unchanged=d.unchanged + unchanged) if unchanged else d

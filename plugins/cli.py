@@ -15,7 +15,7 @@ import click
 from events.inputs import InputErrors
 from events.interface import ConcurrencyError, EventNotFound
 from plugins import output
-from plugins.app import Ictindex, default_actor, default_db_path
+from plugins.app import Ictindex, default_db_path
 from plugins.errors import UsageError
 from plugins.manager import PluginError
 

@@ -73,7 +73,7 @@ def projections_drop(c: Context) -> None:
 @handle_errors
 def projections_check(c: Context, fmt: str) -> None:
     """Compare the projections with a full replay (exit status 1 when they differ)."""
-    from plugins.projections import check_projections
+    from plugins.projections_check import check_projections
 
     result = check_projections(c.app)
     if fmt == "json":

@@ -57,7 +57,7 @@ def verify(c: Context, checkpoint_text: str | None, fmt: str) -> None:
     cp = _checkpoint(checkpoint_text)
     report = verify_log(c.app.store, checkpoint=cp)
     publications = check_publications(c.app) if report.ok else []
-    from plugins.projections import check_projections
+    from plugins.projections_check import check_projections
 
     projections = check_projections(c.app) if report.ok else None
     frontier_problem = _frontier_problem(c.app.store, report) if report.ok else None

@@ -13,7 +13,7 @@ How they stay current: `Projections.attach()` registers two store hooks.  Per in
 `_on_chunk` notes which (year, unit) changed and keeps the events (up to a bound).  Before the
 batch commits, `_on_commit` brings each affected year up to date: the year's folded state and
 scores are kept warm in memory (`_Warm`), the batch's events are applied to the state and only
-the changed units are scored again with `engine.score.rescore_units`, which prepares a peer
+the changed units are scored again with `engine.rescore.rescore_units`, which prepares a peer
 rule's tier context again whenever a changed unit's input to it moved and then rescores every
 unit of the tier for that criterion — exact, never approximate.  Only rows that changed are
 written.  Without a warm state (first write in a process, another process wrote in between, a
@@ -33,13 +33,14 @@ from engine.fold import LogState, cell_value
 from engine.rank import rank_tier
 from engine.rerank import moved_rows
 from engine.result import Provenance, Ranking
-from engine.score import TierScores, needs_previous, rescore_units, score_tier
+from engine.rescore import rescore_units
+from engine.score import TierScores, needs_previous, score_tier
 from events.types import Event, IndicatorCorrected, IndicatorRetracted, IndicatorSubmitted, MethodologyAdopted
 
 if TYPE_CHECKING:
     from plugins.app import Ictindex
 
-__all__ = ["Projections", "ProjectionCheck", "TABLES", "check_projections", "ranking_diff"]
+__all__ = ["Projections", "TABLES"]
 
 TABLES = ("proj_meta", "proj_values", "proj_points", "proj_totals")
 TIERS = ("department", "district", "commune", "province")
@@ -427,96 +428,3 @@ def _projected_years(conn: sqlite3.Connection) -> set[int]:
         years.add(y)
         y = conn.execute("SELECT min(year) FROM proj_totals WHERE year > ?", (y,)).fetchone()[0]
     return years
-
-
-def ranking_diff(old: Ranking, new: Ranking, events: Iterable[Event], *,
-                 old_scores: TierScores | None = None, new_scores: TierScores | None = None):
-    """`engine.diff.diff` of two rankings where `new` was made from `old` with
-    `rank_tier(reuse=...)`: rows that are the very same object in both (same score, same rank)
-    are counted unchanged without being compared — exactly what `diff` would conclude — so a
-    correction's diff costs what changed, not the size of the tier."""
-    from engine.diff import diff as diff_rankings
-
-    old_rows, new_rows = moved_rows(old, new)
-    unchanged = len(new.rows) - len(new_rows)
-    if unchanged:
-        old = msgspec.structs.replace(old, rows=tuple(old_rows))
-        new = msgspec.structs.replace(new, rows=tuple(new_rows))
-    d = diff_rankings(old, new, list(events), old_scores=old_scores, new_scores=new_scores)
-    return msgspec.structs.replace(d, unchanged=d.unchanged + unchanged) if unchanged else d
-
-
-class ProjectionCheck(msgspec.Struct, frozen=True, kw_only=True):
-    """`verify`'s comparison of the projections with a full replay."""
-
-    ok: bool
-    present: bool
-    last_seq: int | None
-    checked: int = 0  # units compared
-    problems: tuple[str, ...] = ()
-
-
-def check_projections(app: "Ictindex", limit: int = 20) -> ProjectionCheck:
-    """Compare every projected value, point, total and rank with a full replay of the log."""
-    proj = Projections(app)
-    if not proj.exists():
-        return ProjectionCheck(ok=True, present=False, last_seq=None)
-    last = proj.last_seq()
-    log_last = app.store.last_seq()
-    problems: list[str] = []
-    if last != log_last:
-        problems.append(f"the projections reflect the log up to #{last}, the log ends at "
-                        f"#{log_last}: run `ictindex projections rebuild`")
-        return ProjectionCheck(ok=False, present=True, last_seq=last, problems=tuple(problems))
-    db = app.store.db
-    checked = 0
-    state = app.state()
-    years = set(state.years()) | {y for (y,) in db.execute("SELECT DISTINCT year FROM proj_totals")}
-    for y in sorted(years):
-        warm = _Warm(y, state, {}, log_last)
-        for tier in TIERS:
-            proj._score(warm, tier)
-        ys = state.year_state(y)
-        expected_values = {(uid, code): value_text(cell_value(c))
-                           for uid, cells in ys.cells.items() for code, c in cells.items()
-                           if cell_value(c) is not None}
-        got_values = {(u, i): v for u, i, v in db.execute(
-            "SELECT unit_id, indicator, value FROM proj_values WHERE year = ?", (y,))}
-        if got_values != expected_values:
-            bad = sorted(set(got_values.items()) ^ set(expected_values.items()))[:3]
-            problems.append(f"{y}: current values differ from the replay (e.g. {bad})")
-        for tier in TIERS:
-            t = warm.tiers.get(tier)
-            got = {uid: (ed, total, pub, rank) for uid, ed, total, pub, rank in db.execute(
-                "SELECT unit_id, edition, total, published, rank FROM proj_totals "
-                "WHERE year = ? AND tier = ?", (y, tier))}
-            points = {}
-            for uid, code, pts in db.execute("SELECT unit_id, criterion, points FROM proj_points "
-                                             "WHERE year = ? AND tier = ?", (y, tier)):
-                points[(uid, code)] = pts
-            if t is None:
-                if got:
-                    problems.append(f"{y} {tier}: projected, but the replay ranks nothing")
-                continue
-            codes = [s.criterion.code for s in t.scores.criteria]
-            want = {}
-            want_points = {}
-            for row in t.ranking.rows:
-                u = t.scores.units[row.unit_id]
-                want[row.unit_id] = (t.edition, str(u.total), str(u.published_total), row.rank)
-                for code, x in zip(codes, u.exact):
-                    want_points[(row.unit_id, code)] = "none" if x is None else str(x)
-            checked += len(want)
-            if got != want:
-                diff = sorted(uid for uid in set(got) | set(want) if got.get(uid) != want.get(uid))
-                problems.append(f"{y} {tier}: {len(diff)} unit(s) differ from the replay, first "
-                                f"{diff[0]}: projected {got.get(diff[0])}, replay {want.get(diff[0])}")
-            if points != want_points:
-                diff = sorted(k for k in set(points) | set(want_points)
-                              if points.get(k) != want_points.get(k))
-                problems.append(f"{y} {tier}: {len(diff)} criterion point(s) differ from the "
-                                f"replay, first {diff[0]}")
-            if len(problems) >= limit:
-                break
-    return ProjectionCheck(ok=not problems, present=True, last_seq=last, checked=checked,
-                           problems=tuple(problems))

@@ -17,7 +17,7 @@ import msgspec
 from engine.asof import AsOf, parse_as_of
 from engine.diff import RankingDiff, diff as diff_rankings
 from engine.explain import explain as explain_unit
-from engine.fold import LogState, fold
+from engine.fold import LogState
 from engine.rank import rank_tier
 from engine.result import (
     Explanation,

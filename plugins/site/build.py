@@ -426,8 +426,8 @@ class _Site:
             cells.append(f"<td class=\"num\"><strong>{e(num(row.total, dec))}</strong></td>")
             cells.append(f"<td>{self.band_html(m, row.band)}</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")
-        out.append(f"<div class=\"table-wrap\"><table><caption class=\"muted\">Điểm từng thành "
-                   f"phần và tổng điểm. "
+        out.append("<div class=\"table-wrap\"><table><caption class=\"muted\">Điểm từng thành "
+                   "phần và tổng điểm. "
                    + " · ".join(f"{e(c.code)}: {e(c.name_vi)}" for c in tier_def.components)
                    + f"</caption><thead><tr>{''.join(head)}</tr></thead>"
                    f"<tbody>{''.join(body)}</tbody></table></div>")

@@ -13,7 +13,7 @@ from engine.explain import explain, render_text
 from engine.fold import fold
 from engine.rank import rank_tier
 from engine.result import canonical_bytes
-from engine.score import rescore_units
+from engine.rescore import rescore_units
 
 FULL = {"pc": "0.8", "bw": "40", "net": True, "head": {"choice": "chairman"}, "lead": "4.5"}
 

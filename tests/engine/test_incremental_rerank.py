@@ -17,8 +17,9 @@ from engine.fold import UnitInfo, fold
 from engine.rank import rank_tier
 from engine.rerank import rerank
 from engine.result import Provenance, canonical_bytes
-from engine.score import UnitScore, rescore_units, score_tier
-from plugins.projections import ranking_diff
+from engine.rescore import rescore_units
+from engine.score import UnitScore, score_tier
+from engine.rerank import ranking_diff
 
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -14,7 +14,8 @@ from engine.fold import fold
 from engine.rank import rank_tier
 from engine.result import canonical_bytes, result_hash
 from engine.rules.aggregate import component_points, grade, tier_total
-from engine.score import rescore_units, score_tier
+from engine.rescore import rescore_units
+from engine.score import score_tier
 from events.types import Choice
 
 SETTINGS = settings(max_examples=60, deadline=None,

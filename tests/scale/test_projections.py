@@ -13,7 +13,8 @@ from engine.cells import Submitted, cell_seqs
 from events.types import IndicatorSubmitted
 from plugins.app import Ictindex
 from plugins.errors import UsageError
-from plugins.projections import TABLES, Projections, check_projections
+from plugins.projections import TABLES, Projections
+from plugins.projections_check import check_projections
 from plugins.replay import replay
 
 YEAR = 2021
@@ -143,7 +144,7 @@ def test_a_rolled_back_batch_leaves_projections_and_warm_state_exact(log_copy):
 
 def test_the_fast_ranking_diff_is_the_engine_diff(log_copy):
     from engine.diff import diff as engine_diff
-    from plugins.projections import ranking_diff
+    from engine.rerank import ranking_diff
 
     with Ictindex.open(log_copy) as app:
         proj = Projections.of(app)

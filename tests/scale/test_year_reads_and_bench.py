@@ -62,6 +62,18 @@ def test_bench_runs_to_the_end(monkeypatch):
                            "explain", "verify", "memory"}
     for p in phases.values():
         assert p["ratio"] is not None and p["ratio"] > 0
+    # the report plots (docs/performance.md): one point per report in the units panel
+    import xml.etree.ElementTree as ET
+
+    from plugins.bench_plot import scaling_svg
+
+    bigger = json.loads(result.output)
+    bigger["params"]["units"] = 1000
+    svg = ET.fromstring(scaling_svg([report, bigger]))
+    lines = [e for e in svg.iter() if e.tag.endswith("polyline")]
+    # replay floor, cold replay, verify, correction: against units (2 reports), then against
+    # years (the report at the fewest units: 1)
+    assert [len(e.get("points").split()) for e in lines] == [2] * 4 + [1] * 4
 
 
 def test_bench_pairs_each_phase_with_its_floor(monkeypatch):
