@@ -75,6 +75,34 @@ class RootAccumulator:
         stack.append((height, h))
         self.size += 1
 
+    def append_subtree(self, height: int, h: bytes) -> None:
+        """Append the root `h` of a perfect subtree of 2**height leaves.  Only valid when `size`
+        is a multiple of 2**height: the compact range then ends in subtrees at least that
+        high, so merging works exactly as for a single leaf."""
+        stack = self._stack
+        level = height
+        while stack and stack[-1][0] == level:
+            h = _sha256(b"\x01" + stack.pop()[1] + h).digest()
+            level += 1
+        stack.append((level, h))
+        self.size += 1 << height
+
+    def extend(self, leaf_hashes: Sequence[bytes]) -> None:
+        """`append` each leaf hash in turn, hashing whole aligned perfect subtrees at once."""
+        i, n = 0, len(leaf_hashes)
+        while i < n:
+            room = n - i
+            size = self.size
+            block = size & -size if size else 1 << (room.bit_length() - 1)
+            while block > room:
+                block >>= 1
+            if block >= _MIN_SUBTREE:
+                self.append_subtree(block.bit_length() - 1, subtree_root(leaf_hashes[i:i + block]))
+            else:
+                for h in leaf_hashes[i:i + block]:
+                    self.append(h)
+            i += block
+
     def root(self) -> bytes:
         """MTH of the leaves appended so far."""
         if not self._stack:
@@ -84,6 +112,19 @@ class RootAccumulator:
         for _, left in it:
             h = _sha256(b"\x01" + left + h).digest()
         return h
+
+
+_MIN_SUBTREE = 16  # below this, leaf by leaf costs no more
+_DIGEST = type(_sha256()).digest
+_NODE = b"\x01".__add__
+_concat = bytes.__add__
+
+
+def subtree_root(level: Sequence[bytes]) -> bytes:
+    """MTH of a power-of-two number of leaf hashes, one level per pass of C-level maps."""
+    while len(level) > 1:
+        level = list(map(_DIGEST, map(_sha256, map(_NODE, map(_concat, level[0::2], level[1::2])))))
+    return level[0]
 
 
 def _split(n: int) -> int:

@@ -172,8 +172,6 @@ def _same_payload(key: str, payload: Payload, stored: tuple[int, bytes] | None,
         )
 
 
-def _no_leaf(digest: bytes) -> None:
-    """Without a stored frontier to resume, `frontier.advance` rebuilds it from the table."""
 _WRITE_CACHE_KIB = -65536  # negative: KiB, as PRAGMA cache_size reads it
 _READ_CACHE_KIB = -2000  # SQLite's default
 _SEQ_CHUNK = 500  # seqs per IN (...) query: well under SQLite's limit on bound parameters
@@ -324,8 +322,8 @@ class EventStore:
 
         first_seq = seq + 1
         # the Merkle frontier, advanced here over the leaf hashes as they are computed
+        # (without a stored frontier to resume, `frontier.advance` rebuilds it from the table)
         acc = frontier.resume(conn, seq)
-        leaf = acc.append if acc is not None else _no_leaf
         appended = skipped = 0
         seen: dict[str, Payload] = {}  # key -> payload, earlier in this batch
         encode = msgspec.json.Encoder(order="sorted", decimal_format="string").encode
@@ -348,6 +346,7 @@ class EventStore:
                     )
                 }
             rows = []
+            digests: list[bytes] = []
             made: list[Event] | None = [] if hooks else None
             for payload, key in chunk:
                 if key is not None:
@@ -370,7 +369,7 @@ class EventStore:
                 h = leaf_prefix.copy()
                 h.update(body)
                 digest = h.digest()
-                leaf(digest)
+                digests.append(digest)
                 prev = digest.hex()
                 rows.append((
                     seq, event_id, now_key, actor, tag,
@@ -399,6 +398,8 @@ class EventStore:
                 conn.execute(_TRIGGERS[_GUARD])
             else:
                 conn.executemany(_INSERT, rows)
+            if acc is not None:
+                acc.extend(digests)
             if made:
                 for hook in hooks:
                     hook(conn, made)

@@ -44,7 +44,7 @@ from .canonical import (
     time_key,
 )
 from .interface import EventLog
-from .merkle import Checkpoint, RootAccumulator
+from .merkle import Checkpoint, RootAccumulator, subtree_root
 from .types import PAYLOAD_TAGS, SCHEMA_VERSION, Event
 from .upcast import UPCASTERS
 
@@ -105,7 +105,7 @@ def verify(store: EventLog, checkpoint: Checkpoint | str | None = None, *,
     if isinstance(checkpoint, str):
         checkpoint = Checkpoint.parse(checkpoint)
     want = checkpoint.size if checkpoint is not None else -1
-    acc = _Accumulator()
+    acc = RootAccumulator()
     checkpoint_root: bytes | None = acc.root() if want == 0 else None
     encode = msgspec.json.Encoder(order="sorted", decimal_format="string").encode
     prev = GENESIS_PREV_HASH
@@ -147,7 +147,7 @@ def verify(store: EventLog, checkpoint: Checkpoint | str | None = None, *,
                 digests, prev, last_time = fast
                 whole = len(rows) == CHUNK and acc.size % CHUNK == 0
                 if whole and not acc.size < want <= acc.size + CHUNK:
-                    acc.append_subtree(CHUNK_BITS, _subtree_root(digests))
+                    acc.append_subtree(CHUNK_BITS, subtree_root(digests))
                 else:
                     for digest in digests:
                         acc.append(digest)
@@ -257,29 +257,10 @@ class _TimesOfKeys(dict):
 _NO_TIME = object()  # equal to no datetime
 
 
-class _Accumulator(RootAccumulator):
-    """`RootAccumulator` that also takes a whole perfect subtree at an aligned position."""
-
-    __slots__ = ()
-
-    def append_subtree(self, height: int, h: bytes) -> None:
-        # Only valid when `size` is a multiple of 2**height: the compact range then ends in
-        # subtrees at least that high, so merging works exactly as for a single leaf.
-        stack = self._stack
-        level = height
-        while stack and stack[-1][0] == level:
-            h = _sha256(b"\x01" + stack.pop()[1] + h).digest()
-            level += 1
-        stack.append((level, h))
-        self.size += 1 << height
-
-
 _sha256 = hashlib.sha256
 _HASH = type(_sha256())
 _DIGEST = _HASH.digest
 _UPDATE = _HASH.update
-_NODE = b"\x01".__add__
-_concat = bytes.__add__
 
 
 def _leaf_digests(bodies) -> list[bytes]:
@@ -291,13 +272,6 @@ def _leaf_digests(bodies) -> list[bytes]:
 
 
 _copy_prefix = LEAF_PREFIX.copy
-
-
-def _subtree_root(level: list[bytes]) -> bytes:
-    """MTH of a power-of-two number of leaf hashes, one level per pass of C-level maps."""
-    while len(level) > 1:
-        level = list(map(_DIGEST, map(_sha256, map(_NODE, map(_concat, level[0::2], level[1::2])))))
-    return level[0]
 
 
 _DECODE = msgspec.json.Decoder(Event).decode

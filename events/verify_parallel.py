@@ -113,7 +113,7 @@ def _check_from(path: str, start: int, want: int) -> Result:
                 break
             digests, prev, last_time = fast
             if len(rows) == chunk and not first <= want < first + chunk:
-                chunks.append((_v._subtree_root(digests), []))
+                chunks.append((_v.subtree_root(digests), []))
             else:
                 chunks.append((None, digests))
             first += len(rows)

@@ -298,6 +298,23 @@ def test_every_consistency_proof_verifies_and_every_mutation_is_rejected():
 
 
 @examples(60)
+@given(st.lists(st.integers(0, 300), max_size=6))
+def test_extending_by_blocks_is_appending_leaf_by_leaf(blocks):
+    """The writer feeds the frontier a chunk of leaves at a time (`extend` hashes the aligned
+    perfect subtrees in one go); any split gives the root and stack of one leaf at a time."""
+    leaves = [hash_leaf(i.to_bytes(4, "big")) for i in range(sum(blocks))]
+    by_blocks, one_by_one, start = RootAccumulator(), RootAccumulator(), 0
+    for n in blocks:
+        by_blocks.extend(leaves[start:start + n])
+        for leaf in leaves[start:start + n]:
+            one_by_one.append(leaf)
+        start += n
+        assert by_blocks.size == one_by_one.size == start
+        assert by_blocks._stack == one_by_one._stack
+        assert by_blocks.root() == ref_mth(leaves[:start])
+
+
+@examples(60)
 @given(st.lists(st.binary(max_size=40), min_size=1, max_size=300), st.data())
 def test_random_trees(leaf_data, data):
     leaves = [hash_leaf(x) for x in leaf_data]
