@@ -12,7 +12,7 @@ ratios; seconds are medians of `repeat` runs.  For import the ratio is of rates.
   with them is reported too);
 - cold replay of the last year to the rankings of all its tiers (`Ictindex.state(year=...)` and
   `plugins.replay.replay` per tier, checkpoint included) / raw SQLite read of the year's rows,
-  msgspec decode, the latest value per (unit, indicator), a sum per unit and a sort;
+  msgspec decode, the latest value per (unit, indicator), a weighted total per unit and a sort;
 - rank from the projections (`Projections.ranking` per tier) / the replay floor;
 - one correction → its new ranking and diff (validated against the warm state, appended, the
   projections updated in the same transaction, `engine.diff.diff`) / the cold replay (target ≤ 1 %);
