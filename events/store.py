@@ -1,14 +1,8 @@
 """The SQLite event store: one file, WAL, append-only, tamper-evident.
 
-Table `events` (created through sqlite-utils, STRICT):
-
-    seq INTEGER PRIMARY KEY   gapless from 1, assigned here
-    event_id TEXT UNIQUE      uuid4 hex unless another factory is injected
-    recorded_at TEXT          canonical.time_key (fixed-width UTC, sorts like time)
-    actor, type, year, unit_id, indicator    copies of body fields, for indexed queries
-    key TEXT UNIQUE NULL      idempotency key
-    body BLOB                 the canonical bytes: the only source of truth
-    hash TEXT                 leaf hash (hex) of body
+Table `events` (`events.schema`): seq (gapless from 1, assigned here), event_id, recorded_at,
+copies of body fields for indexed queries, the idempotency key, the canonical body (the only
+source of truth) and its leaf hash.
 
 Triggers refuse UPDATE and DELETE, and any INSERT that collides with an existing seq, event id
 or key, which closes the `INSERT OR REPLACE` back door (REPLACE deletes the rows it collides
@@ -42,42 +36,17 @@ from . import frontier, merkle
 from .canonical import GENESIS_PREV_HASH, LEAF_PREFIX, decode_event, parse_time_key, time_key
 from .checks import check_payload
 from .interface import AppendResult, ConcurrencyError, EventNotFound, StoredRow
-from .merkle import Checkpoint, ConsistencyProof, InclusionProof, RootAccumulator
 from .lean import LEAN_DECODER
+from .merkle import Checkpoint, ConsistencyProof, InclusionProof, RootAccumulator
+from .schema import GUARD, INSERT, SELECT_ROWS, TABLE, TRIGGERS, YEAR_INDEX, ensure_schema
 from .types import Event, Payload
 from .upcast import UPCASTERS
 
 Clock = Callable[[], dt.datetime]
 IdFactory = Callable[[], str]
 
-TABLE = "events"
-COLUMNS = (
-    "seq", "event_id", "recorded_at", "actor", "type", "year", "unit_id", "indicator",
-    "key", "body", "hash",
-)  # fmt: skip
-_INSERT = f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-_YEAR_INDEX = f"idx_{TABLE}_year_unit_id_indicator"  # sqlite-utils' name for that index
-_SELECT_ROWS = f"SELECT {', '.join(COLUMNS)} FROM {TABLE}"
-_GUARD = "events_append_only"
 _BULK_ROWS = 1_000  # rows of one executemany from which the guard's drop/re-create pays off
 CHUNK = 10_000  # payloads encoded per executemany: bounds memory for huge batches
-
-_TRIGGERS = {
-    "events_no_update": f"""
-        CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON {TABLE}
-        BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE is refused'); END""",
-    "events_no_delete": f"""
-        CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON {TABLE}
-        BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE is refused'); END""",
-    "events_append_only": f"""
-        CREATE TRIGGER IF NOT EXISTS events_append_only BEFORE INSERT ON {TABLE}
-        WHEN EXISTS (SELECT 1 FROM {TABLE} WHERE seq = NEW.seq)
-          OR EXISTS (SELECT 1 FROM {TABLE} WHERE event_id = NEW.event_id)
-          OR (NEW.key IS NOT NULL AND EXISTS (SELECT 1 FROM {TABLE} WHERE key = NEW.key))
-        BEGIN SELECT RAISE(ABORT,
-          'events are append-only: an insert must not replace an event (seq, event_id or key)');
-        END""",
-}
 
 
 def utc_now() -> dt.datetime:
@@ -99,36 +68,6 @@ def new_event_id() -> str:
 def _connect(path: str | Path, timeout: float) -> sqlite_utils.Database:
     conn = sqlite3.connect(str(path), timeout=timeout)
     return sqlite_utils.Database(conn, execute_plugins=False)
-
-
-def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create the events table, its indexes and triggers if missing (idempotent)."""
-    if TABLE not in db.table_names():
-        db[TABLE].create(
-            {
-                "seq": int,
-                "event_id": str,
-                "recorded_at": str,
-                "actor": str,
-                "type": str,
-                "year": int,
-                "unit_id": str,
-                "indicator": str,
-                "key": str,
-                "body": bytes,
-                "hash": str,
-            },
-            pk="seq",
-            not_null=["event_id", "recorded_at", "actor", "type", "body", "hash"],
-            if_not_exists=True,
-            strict=True,
-        )
-    table = db.table(TABLE)
-    table.create_index(["event_id"], unique=True, if_not_exists=True)
-    table.create_index(["key"], unique=True, if_not_exists=True)
-    table.create_index(["year", "unit_id", "indicator"], if_not_exists=True)
-    for sql in _TRIGGERS.values():
-        db.execute(sql)
 
 
 def _decode_rows(bodies: Iterable[bytes], decoder: msgspec.json.Decoder | None = None
@@ -395,11 +334,11 @@ class EventStore:
                 # insert time).  Dropped and re-created inside this write transaction, it is
                 # never missing for anyone else: no other writer can run until we commit, and a
                 # rollback (or a crash) restores it with the rest.
-                conn.execute(f"DROP TRIGGER IF EXISTS {_GUARD}")
-                conn.executemany(_INSERT, rows)
-                conn.execute(_TRIGGERS[_GUARD])
+                conn.execute(f"DROP TRIGGER IF EXISTS {GUARD}")
+                conn.executemany(INSERT, rows)
+                conn.execute(TRIGGERS[GUARD])
             else:
-                conn.executemany(_INSERT, rows)
+                conn.executemany(INSERT, rows)
             if acc is not None:
                 acc.extend(digests)
             if made:
@@ -490,10 +429,10 @@ class EventStore:
             body = " AND ".join([wanted, "seq BETWEEN ? AND ?", *limits])
             tail = " AND ".join(["year IS NULL", "seq > ?", *limits])
             queries = [
-                (f"SELECT body FROM {TABLE} INDEXED BY {_YEAR_INDEX} WHERE {head} ORDER BY seq",
+                (f"SELECT body FROM {TABLE} INDEXED BY {YEAR_INDEX} WHERE {head} ORDER BY seq",
                  [lo, *params]),
                 (f"SELECT body FROM {TABLE} WHERE {body} ORDER BY seq", [*years, lo, hi, *params]),
-                (f"SELECT body FROM {TABLE} INDEXED BY {_YEAR_INDEX} WHERE {tail} ORDER BY seq",
+                (f"SELECT body FROM {TABLE} INDEXED BY {YEAR_INDEX} WHERE {tail} ORDER BY seq",
                  [hi, *params]),
             ]
         else:
@@ -542,7 +481,7 @@ class EventStore:
         return self.db.execute(f"SELECT 1 FROM {TABLE} WHERE key = ?", (key,)).fetchone() is not None
 
     def stored_rows(self, start: int = 1) -> Iterator[StoredRow]:
-        cursor = self.db.execute(f"{_SELECT_ROWS} WHERE seq >= ? ORDER BY seq", (start,))
+        cursor = self.db.execute(f"{SELECT_ROWS} WHERE seq >= ? ORDER BY seq", (start,))
         return map(_STORED_ROW, cursor)  # `StoredRow._make` without a Python call per row
 
     def leaf_hashes(self, stop: int | None = None) -> list[bytes]:

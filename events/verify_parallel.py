@@ -92,7 +92,7 @@ def _child(send, path: str, start: int, want: int) -> None:
 
 
 def _check_from(path: str, start: int, want: int) -> Result:
-    from .store import _SELECT_ROWS
+    from .schema import SELECT_ROWS
 
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
@@ -104,7 +104,7 @@ def _check_from(path: str, start: int, want: int) -> Result:
         chunks: list[tuple[bytes | None, list[bytes]]] = []
         seen: set[str] = set()
         times_of = _v._TimesOfKeys()
-        cursor = conn.execute(f"{_SELECT_ROWS} WHERE seq >= ? ORDER BY seq", (start,))
+        cursor = conn.execute(f"{SELECT_ROWS} WHERE seq >= ? ORDER BY seq", (start,))
         first = start
         chunk = _v.CHUNK
         while rows := cursor.fetchmany(chunk):

@@ -42,7 +42,7 @@ from typing import Any, Callable
 
 import msgspec
 
-from events.store import COLUMNS, TABLE, ensure_schema
+from events.schema import COLUMNS, TABLE, ensure_schema
 from events.types import Event, IndicatorCorrected, IndicatorRetracted, IndicatorSubmitted
 
 __all__ = ["run_bench", "floor_replay", "cold_replay", "TARGETS"]

@@ -19,7 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from events.store import _INSERT, EventStore  # noqa: E402
+from events.schema import INSERT  # noqa: E402
+from events.store import EventStore  # noqa: E402
 from events.types import IndicatorSubmitted  # noqa: E402
 
 
@@ -56,7 +57,7 @@ def run_raw(path: Path, rows: list, batch: int) -> float:
     t0 = time.perf_counter()
     for i in range(0, len(rows), batch):
         conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(_INSERT, rows[i : i + batch])
+        conn.executemany(INSERT, rows[i : i + batch])
         conn.execute("COMMIT")
     elapsed = time.perf_counter() - t0
     raw.close()
