@@ -17,7 +17,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Sequence
 
-from engine.rerank import excluded_rows, group_key, make_row, rerank
+from engine.rerank import excluded_rows, group_key, make_row, ranking_of, rerank
 from engine.result import Provenance, RankedUnit, Ranking
 from engine.score import TierScores
 
@@ -91,14 +91,4 @@ def rank_tier(
                     rows.append(old)
                     continue
             rows.append(make_row(u, rank, g, codes))
-    return Ranking(
-        year=scores.year,
-        tier=scores.tier,
-        decimals=edition.rounding.decimals,
-        scale=tier_def.scale,
-        tie_rule=f"{ties.method}/{ties.compare}",
-        group_by=group_by,
-        rows=tuple(rows),
-        excluded=excluded_rows(scores),
-        provenance=provenance,
-    )
+    return ranking_of(scores, provenance, rows, excluded_rows(scores))

@@ -33,7 +33,8 @@ from events.types import Event
 if TYPE_CHECKING:
     from engine.score import TierScores
 
-__all__ = ["excluded_rows", "group_key", "make_row", "moved_rows", "ranking_diff", "rerank"]
+__all__ = ["excluded_rows", "group_key", "make_row", "moved_rows", "ranking_diff", "ranking_of",
+           "rerank"]
 
 # Moving units one by one (a bisect and a list insert each) beats a full sort only while they
 # are few: up to _FEW of them, or 1/_SHARE of the tier when that is more.
@@ -196,6 +197,13 @@ def _ranking(scores: Any, provenance: Provenance, rows: Sequence[RankedUnit], ol
     before = old_scores.excluded
     same_excluded = excluded is before or (
         len(excluded) == len(before) and all(before.get(k) is v for k, v in excluded.items()))
+    return ranking_of(scores, provenance, rows,
+                      old.excluded if same_excluded else excluded_rows(scores))
+
+
+def ranking_of(scores: Any, provenance: Provenance, rows: Sequence[RankedUnit],
+               excluded: tuple[ExcludedUnit, ...]) -> Ranking:
+    """The `Ranking` of a scored tier's ranked `rows` (`rank_tier` and `rerank` alike)."""
     edition = scores.edition
     tier_def = scores.tier_def
     return Ranking(
@@ -206,7 +214,7 @@ def _ranking(scores: Any, provenance: Provenance, rows: Sequence[RankedUnit], ol
         tie_rule=f"{edition.ties.method}/{edition.ties.compare}",
         group_by=tier_def.group_by,
         rows=tuple(rows),
-        excluded=old.excluded if same_excluded else excluded_rows(scores),
+        excluded=excluded,
         provenance=provenance,
     )
 

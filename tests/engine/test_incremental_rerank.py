@@ -60,8 +60,7 @@ def histories(draw):
     compare = draw(st.sampled_from(["published", "exact"]))
     group_by = draw(st.sampled_from([None, "parent_id"]))
     edition = _edition(method, compare, group_by)
-    tier_def = types.SimpleNamespace(group_by=group_by, scale=D(10),
-                                     components=(types.SimpleNamespace(code="A"),))
+    tier_def = _tier_def(group_by)
     n = draw(st.integers(1, 90))
     ids = [f"u{i:03d}" for i in range(n)]
     start = {uid: (draw(TOTALS), draw(st.sampled_from(GROUPS))) for uid in ids}
@@ -78,6 +77,25 @@ def histories(draw):
                  for uid in picked}
         steps.append((kind, moves))
     return edition, tier_def, start, steps
+
+
+def _tier_def(group_by: str | None):
+    return types.SimpleNamespace(group_by=group_by, scale=D(10),
+                                 components=(types.SimpleNamespace(code="A"),))
+
+
+def _move_one(units: dict, uid: str, unit: UnitScore):
+    """Rank `units` (competition ties, grouped by parent), then move `uid` to `unit`:
+    (the ranking, the quick re-ranking), the latter checked byte for byte against a full one."""
+    edition = _edition("competition", "published", "parent_id")
+    tier_def = _tier_def("parent_id")
+    prov = Provenance(engine_version="t", edition=edition.id, content_hash="h")
+    scores = _scores(edition, tier_def, units, {})
+    ranking = rank_tier(scores, prov)
+    new = _scores(edition, tier_def, {**scores.units, uid: unit}, {})
+    quick = rank_tier(new, prov, reuse=(scores, ranking))
+    assert canonical_bytes(quick) == canonical_bytes(rank_tier(new, prov))
+    return ranking, quick
 
 
 def _excluded(uid: str):
@@ -146,54 +164,30 @@ def test_a_tie_run_crossing_the_moved_units_is_ranked_in_full(history):
 def test_a_unit_joining_a_group_shifts_the_ranks_after_a_tie_run():
     """X leaves group A for the head of group B's run of equal totals: Z, past the touched
     stretch, keeps its rank within the run, but W after the run moves down one."""
-    edition = _edition("competition", "published", "parent_id")
-    tier_def = types.SimpleNamespace(group_by="parent_id", scale=D(10),
-                                     components=(types.SimpleNamespace(code="A"),))
-    prov = Provenance(engine_version="t", edition=edition.id, content_hash="h")
     units = {"b": _unit("b", D(9), "A"), "a": _unit("a", D(5), "B"),
              "c": _unit("c", D(5), "B"), "w": _unit("w", D(3), "B")}
-    scores = _scores(edition, tier_def, units, {})
-    ranking = rank_tier(scores, prov)
-    new = _scores(edition, tier_def, {**scores.units, "b": _unit("b", D(5), "B")}, {})
-    quick = rank_tier(new, prov, reuse=(scores, ranking))
+    _, quick = _move_one(units, "b", _unit("b", D(5), "B"))
     assert [(r.unit_id, r.rank) for r in quick.rows] == [("a", 1), ("b", 1), ("c", 1), ("w", 4)]
-    assert canonical_bytes(quick) == canonical_bytes(rank_tier(new, prov))
 
 
 def test_a_group_starting_one_row_later_shifts_its_competition_ranks():
     """X leaves the head of group d2 for a group of its own listed before it: d2's first row
     (past the touched stretch) still ranks 1, the rows after it move up one."""
-    edition = _edition("competition", "published", "parent_id")
-    tier_def = types.SimpleNamespace(group_by="parent_id", scale=D(10),
-                                     components=(types.SimpleNamespace(code="A"),))
-    prov = Provenance(engine_version="t", edition=edition.id, content_hash="h")
     units = {"x": _unit("x", D(1), "d2"), "y": _unit("y", D(1), "d2"),
              "z": _unit("z", D(0), "d2"), "n": _unit("n", D(0), None)}
-    scores = _scores(edition, tier_def, units, {})
-    ranking = rank_tier(scores, prov)
-    new = _scores(edition, tier_def, {**scores.units, "x": _unit("x", D(0), "d1")}, {})
-    quick = rank_tier(new, prov, reuse=(scores, ranking))
+    _, quick = _move_one(units, "x", _unit("x", D(0), "d1"))
     assert [(r.unit_id, r.rank) for r in quick.rows] == [("n", 1), ("x", 1), ("y", 1), ("z", 2)]
-    assert canonical_bytes(quick) == canonical_bytes(rank_tier(new, prov))
 
 
 def test_a_group_starting_later_shifts_ranks_past_a_run_that_now_starts_fresh():
     """A leaves group G (for a group listed first): P, past the touched stretch, tied with A
     before and starts a run now, at the same place and rank 2 both times; R after it moves up
     from 4 to 3 because G starts one row later."""
-    edition = _edition("competition", "published", "parent_id")
-    tier_def = types.SimpleNamespace(group_by="parent_id", scale=D(10),
-                                     components=(types.SimpleNamespace(code="A"),))
-    prov = Provenance(engine_version="t", edition=edition.id, content_hash="h")
     units = {"w": _unit("w", D(9), "G"), "a": _unit("a", D(5), "G"),
              "p": _unit("p", D(5), "G"), "r": _unit("r", D(2), "G")}
-    scores = _scores(edition, tier_def, units, {})
-    ranking = rank_tier(scores, prov)
+    ranking, quick = _move_one(units, "a", _unit("a", D(5), "F"))
     assert [(r.unit_id, r.rank) for r in ranking.rows] == [("w", 1), ("a", 2), ("p", 2), ("r", 4)]
-    new = _scores(edition, tier_def, {**scores.units, "a": _unit("a", D(5), "F")}, {})
-    quick = rank_tier(new, prov, reuse=(scores, ranking))
     assert [(r.unit_id, r.rank) for r in quick.rows] == [("a", 1), ("w", 1), ("p", 2), ("r", 3)]
-    assert canonical_bytes(quick) == canonical_bytes(rank_tier(new, prov))
 
 
 # -- the real scorer, peer rules included: one correction rescoring everyone -------------------
