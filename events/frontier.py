@@ -18,9 +18,13 @@ import sqlite3
 import msgspec
 
 from .merkle import Checkpoint, RootAccumulator
+from .schema import declare_derived
 
 TABLE = "merkle_frontier"
 _EVENTS = "events"
+SCHEMA = (f"CREATE TABLE IF NOT EXISTS {TABLE} ("
+          " id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL, stack TEXT NOT NULL)")
+declare_derived(SCHEMA)
 
 
 class _Stored(msgspec.Struct, frozen=True):
@@ -29,13 +33,13 @@ class _Stored(msgspec.Struct, frozen=True):
 
 
 def ensure(conn: sqlite3.Connection) -> None:
-    conn.execute(
-        f"CREATE TABLE IF NOT EXISTS {TABLE} ("
-        " id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL, stack TEXT NOT NULL)"
-    )
+    conn.execute(SCHEMA)
 
 
 def _load(conn: sqlite3.Connection) -> RootAccumulator | None:
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                    (TABLE,)).fetchone() is None:
+        return None  # a log opened read-only before any append created it
     row = conn.execute(f"SELECT size, stack FROM {TABLE} WHERE id = 1").fetchone()
     if row is None:
         return None

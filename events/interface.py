@@ -4,6 +4,10 @@
 methods with the same meaning, and pass the same contract tests
 (tests/events/store_contract.py).  `verify` and the Merkle proofs need nothing but these
 methods.
+
+Changed for issue 13 (a PostgreSQL store does the same): `stored_rows()` without `start` returns
+every row, whatever its seq; `check_storage()` is new; `leaf_hashes` refuses rows that are not
+numbered 1..N; a store opened read-only creates and changes nothing.
 """
 
 from __future__ import annotations
@@ -34,6 +38,15 @@ class EventNotFound(KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else "event not found"
+
+
+class LogOpenError(ValueError):
+    """The file cannot be opened as a log: missing (for reading), not a database, not a log."""
+
+
+class LogIntegrityError(ValueError):
+    """The database does not hold what the log must: rows outside 1..N, events that an append
+    just committed and that are gone.  `verify` says more."""
 
 
 class AppendResult(msgspec.Struct, frozen=True):
@@ -120,11 +133,20 @@ class EventLog(Protocol):
         ...
 
     def leaf_hashes(self, stop: int | None = None) -> list[bytes]:
-        """The stored leaf hashes of the first `stop` events (all by default), in seq order."""
+        """The stored leaf hashes of the first `stop` events (all by default), in seq order;
+        `LogIntegrityError` unless those rows are numbered exactly 1, 2, 3, ..."""
         ...
 
-    def stored_rows(self, start: int = 1) -> Iterator[StoredRow]:
-        """Every stored row from `start` on, in storage order, exactly as stored."""
+    def stored_rows(self, start: int | None = None) -> Iterator[StoredRow]:
+        """Every stored row from seq `start` on, in storage order, exactly as stored; without
+        `start`, every row whatever its seq (0 and below too, for `verify` to name)."""
+        ...
+
+    def check_storage(self) -> list[str]:
+        """Problems of the database itself that its rows cannot show, one line each (empty:
+        none): a schema other than the store's (planted triggers, views, indexes), or an index
+        that does not hold exactly the table's rows, so that reads through it and the full scan
+        of `stored_rows` could see different events.  `verify` reports them."""
         ...
 
     def checkpoint(self, size: int | None = None) -> Checkpoint:
@@ -145,6 +167,8 @@ __all__ = [
     "ConcurrencyError",
     "EventLog",
     "EventNotFound",
+    "LogIntegrityError",
+    "LogOpenError",
     "StoredRow",
 ]
 

@@ -16,12 +16,20 @@ indicator alone scans the table, which takes well under a second even for a nati
 
 Appends run under `BEGIN IMMEDIATE`: the last seq and hash are read inside the write
 transaction, so concurrent writers (threads or processes) serialise and the chain stays gapless.
-A batch is all or nothing.
+A batch is all or nothing.  After COMMIT the writer reads its seqs back (present, same hashes):
+"Recorded #N" is never printed for an event the file does not hold.
+
+Every opening checks the schema (`events.schema.differences`): a file with another table,
+index, trigger or view than a log's (its own and the declared derived tables) is refused, and
+so is a SQLite file that is not a log (unless it is empty) or a file that is not SQLite at all.
+`read_only=True` opens the file with SQLite's `mode=ro`: nothing is created or changed (no
+WAL switch, no schema, no derived table), and a missing file is an error, not a new log.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import sqlite3
 from functools import partial
 from itertools import islice
@@ -35,10 +43,28 @@ import sqlite_utils
 from . import frontier, merkle
 from .canonical import GENESIS_PREV_HASH, LEAF_PREFIX, decode_event, parse_time_key, time_key
 from .checks import check_payload
-from .interface import AppendResult, ConcurrencyError, EventNotFound, StoredRow
+from .interface import (
+    AppendResult,
+    ConcurrencyError,
+    EventNotFound,
+    LogIntegrityError,
+    LogOpenError,
+    StoredRow,
+)
 from .lean import LEAN_DECODER
 from .merkle import Checkpoint, ConsistencyProof, InclusionProof, RootAccumulator
-from .schema import GUARD, INSERT, SELECT_ROWS, TABLE, TRIGGERS, YEAR_INDEX, ensure_schema
+from .schema import (
+    GUARD,
+    INSERT,
+    SELECT_ROWS,
+    TABLE,
+    TRIGGERS,
+    YEAR_INDEX,
+    SchemaError,
+    differences,
+    ensure_schema,
+    is_empty,
+)
 from .types import Event, Payload
 from .upcast import UPCASTERS
 
@@ -65,9 +91,39 @@ def new_event_id() -> str:
     return b.hex()
 
 
-def _connect(path: str | Path, timeout: float) -> sqlite_utils.Database:
-    conn = sqlite3.connect(str(path), timeout=timeout)
+def _connect(path: str | Path, timeout: float, read_only: bool) -> sqlite_utils.Database:
+    """Open the file, refusing with one sentence what cannot be a log (see the module doc)."""
+    p = Path(path)
+    if read_only and not p.exists():
+        raise LogOpenError(f"{path} does not exist (a command that only reads does not create "
+                           "a log: check the path or --db)")
+    if not read_only and not p.exists() and not p.parent.is_dir():
+        raise LogOpenError(f"cannot create {path}: the folder {p.parent} does not exist")
+    if p.is_dir():
+        raise LogOpenError(f"{path} is a folder, not a log file")
+    try:
+        if read_only:
+            conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)
+        else:
+            conn = sqlite3.connect(str(path), timeout=timeout)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as e:
+        raise LogOpenError(f"{path} is not a SQLite database ({e})") from None
     return sqlite_utils.Database(conn, execute_plugins=False)
+
+
+def _check_schema(conn: sqlite3.Connection, name: str) -> None:
+    problems = differences(conn)
+    if not problems:
+        return
+    if conn.execute(f"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '{TABLE}'"
+                    ).fetchone() is None:
+        tables = [n for (n,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        raise SchemaError(f"{name} is not an ictindex log: it holds no events table but "
+                          f"{', '.join(tables) or 'other objects'}; nothing was changed")
+    raise SchemaError(f"{name}: the database schema is not a log's, someone changed it: "
+                      + "; ".join(problems) + " (nothing was changed; see `ictindex verify`)")
 
 
 def _decode_rows(bodies: Iterable[bytes], decoder: msgspec.json.Decoder | None = None
@@ -135,12 +191,32 @@ class EventStore:
         clock: Clock = utc_now,
         new_event_id: IdFactory = new_event_id,
         timeout: float = 30.0,
+        read_only: bool = False,
+        check_schema: bool = True,
     ) -> None:
-        self.db = path if isinstance(path, sqlite_utils.Database) else _connect(path, timeout)
-        if not self.db.memory and self.db.execute("PRAGMA database_list").fetchone()[2]:
-            self.db.enable_wal()
-        ensure_schema(self.db)
-        frontier.ensure(self.db.conn)
+        self.read_only = read_only
+        if isinstance(path, sqlite_utils.Database):
+            self.db = path
+        else:
+            self.db = _connect(path, timeout, read_only)
+        name = str(path) if not isinstance(path, sqlite_utils.Database) else "the database"
+        try:
+            if read_only:
+                if is_empty(self.db.conn):
+                    raise LogOpenError(f"{name} is empty: it holds no log yet")
+                if check_schema:  # `verify` opens without, to report every difference
+                    _check_schema(self.db.conn, name)
+            else:
+                if not is_empty(self.db.conn):
+                    _check_schema(self.db.conn, name)  # before anything is added to it
+                if not self.db.memory and self.db.execute("PRAGMA database_list").fetchone()[2]:
+                    self.db.enable_wal()
+                ensure_schema(self.db)
+                frontier.ensure(self.db.conn)
+        except BaseException:
+            if not isinstance(path, sqlite_utils.Database):
+                self.db.close()
+            raise
         self.clock = clock
         self.new_event_id = new_event_id
         # Called inside the write transaction, after each chunk of a batch is inserted, with the
@@ -218,6 +294,8 @@ class EventStore:
             items = ((p, None) for p in payloads)
         else:
             items = zip(payloads, keys, strict=True)
+        if self.read_only:
+            raise LogOpenError("the log is open read-only: nothing can be recorded")
         conn = self.db.conn
         conn.execute("BEGIN IMMEDIATE")
         # A bigger page cache keeps the unique indexes (random uuid4 event ids) in memory while
@@ -225,7 +303,11 @@ class EventStore:
         # would only add to its peak memory.
         conn.execute(f"PRAGMA cache_size = {_WRITE_CACHE_KIB}")
         try:
-            result, acc = self._write_locked(conn, iter(items), actor, expected_last_seq, out)
+            # under the write lock: what another process planted since this store opened
+            _check_schema(conn, self.path or "the database")
+            written = hashlib.sha256()  # of the leaf hashes appended, to read back after COMMIT
+            result, acc = self._write_locked(conn, iter(items), actor, expected_last_seq, out,
+                                             written)
             if result.appended:
                 frontier.advance(conn, acc)
                 for hook in self.before_commit:
@@ -239,7 +321,25 @@ class EventStore:
             raise
         finally:
             conn.execute(f"PRAGMA cache_size = {_READ_CACHE_KIB}")
+        if result.appended:
+            self._confirm(result, written)
         return result
+
+    def _confirm(self, result: AppendResult, written: "hashlib._Hash") -> None:
+        """The seqs just committed are in the file with the hashes written: nothing (a trigger
+        planted by whoever can write the file) removed or replaced them in the transaction."""
+        first, last = result.first_seq, result.last_seq
+        back = hashlib.sha256()
+        n = 0
+        for (h,) in self.db.conn.execute(
+                f"SELECT hash FROM {TABLE} WHERE seq BETWEEN ? AND ? ORDER BY seq", (first, last)):
+            back.update(h.encode() if isinstance(h, str) else b"?")
+            n += 1
+        if n != result.appended or back.digest() != written.digest():
+            raise LogIntegrityError(
+                f"events #{first}..#{last} were committed but the file does not hold them as "
+                f"written ({n} of {result.appended} found): the database was tampered with; "
+                "run `ictindex verify`")
 
     def _write_locked(
         self,
@@ -248,6 +348,7 @@ class EventStore:
         actor: str,
         expected_last_seq: int | None,
         out: list[Event] | None,
+        written: "hashlib._Hash",
     ) -> tuple[AppendResult, RootAccumulator | None]:
         last = conn.execute(
             f"SELECT seq, hash, recorded_at FROM {TABLE} ORDER BY seq DESC LIMIT 1"
@@ -312,6 +413,7 @@ class EventStore:
                 digest = h.digest()
                 digests.append(digest)
                 prev = digest.hex()
+                written.update(prev.encode())
                 rows.append((
                     seq, event_id, now_key, actor, tag,
                     getattr(payload, "year", None),
@@ -480,20 +582,40 @@ class EventStore:
         """Whether an event with this idempotency key is in the log."""
         return self.db.execute(f"SELECT 1 FROM {TABLE} WHERE key = ?", (key,)).fetchone() is not None
 
-    def stored_rows(self, start: int = 1) -> Iterator[StoredRow]:
-        cursor = self.db.execute(f"{SELECT_ROWS} WHERE seq >= ? ORDER BY seq", (start,))
+    def stored_rows(self, start: int | None = None) -> Iterator[StoredRow]:
+        if start is None:  # every row, those numbered below 1 too: verify must see them
+            cursor = self.db.execute(f"{SELECT_ROWS} ORDER BY seq")
+        else:
+            cursor = self.db.execute(f"{SELECT_ROWS} WHERE seq >= ? ORDER BY seq", (start,))
         return map(_STORED_ROW, cursor)  # `StoredRow._make` without a Python call per row
 
     def leaf_hashes(self, stop: int | None = None) -> list[bytes]:
-        """Stored leaf hashes of seqs `1..stop` (the first `stop` leaves), in order."""
+        """Stored leaf hashes of seqs `1..stop` (the first `stop` leaves), in order.
+
+        Refuses (`LogIntegrityError`) rows that are not numbered exactly 1, 2, 3, ...: a row at seq 0
+        or below, a gap or a hash that is not hex would otherwise be counted, or shift every
+        later leaf, in a checkpoint or a proof without a word."""
         if stop is None:
-            cursor = self.db.execute(f"SELECT hash FROM {TABLE} ORDER BY seq")
+            cursor = self.db.execute(f"SELECT seq, hash FROM {TABLE} ORDER BY seq")
         else:
             cursor = self.db.execute(
-                f"SELECT hash FROM {TABLE} WHERE seq <= ? ORDER BY seq", (stop,)
+                f"SELECT seq, hash FROM {TABLE} WHERE seq <= ? ORDER BY seq", (stop,)
             )
-        fromhex = bytes.fromhex
-        return [fromhex(h) for (h,) in cursor]
+        rows = cursor.fetchall()
+        if not rows:
+            return []
+        seqs, hashes = zip(*rows)
+        if seqs != tuple(range(1, len(seqs) + 1)):
+            bad = next(i for i, s in enumerate(seqs, 1) if s != i)
+            raise LogIntegrityError(
+                f"the log's rows are not numbered 1..{len(seqs)}: the row at position {bad} has "
+                f"seq {seqs[bad - 1]!r}; no checkpoint or proof counts such rows (run "
+                "`ictindex verify`)")
+        try:
+            return list(map(bytes.fromhex, hashes))
+        except (TypeError, ValueError):
+            raise LogIntegrityError("a stored leaf hash is not hex: no checkpoint or proof can be "
+                               "computed (run `ictindex verify`)") from None
 
     # -- checkpoints and proofs ------------------------------------------------------------
 
@@ -513,9 +635,26 @@ class EventStore:
     def latest_checkpoint(self) -> Checkpoint:
         """The checkpoint of the whole log in O(log n), from the derived Merkle frontier.
 
-        For provenance (what a replay read); what is published is computed by `checkpoint`.
+        For measuring; whatever is shown as a checkpoint is computed by `checkpoint`.
         """
+        if self.read_only:
+            return self.checkpoint()
         return frontier.current(self.db.conn)
+
+    def check_storage(self) -> list[str]:
+        """What is wrong with the database itself, beyond its rows (empty: nothing).
+
+        The schema must be a log's (`events.schema.differences`), and SQLite's own check of the
+        events table and every index on it must pass: an index that misses or misplaces a row
+        (a hand edit with `writable_schema`) hides it from the queries that read through the
+        index (a year's replay, the registry, lookups by event id or key) while a full scan,
+        which `verify` does, still sees it."""
+        problems = [f"schema: {d}" for d in differences(self.db.conn)]
+        if self.db.execute(f"SELECT 1 FROM sqlite_master WHERE name = '{TABLE}'").fetchone():
+            for (line,) in self.db.execute(f"PRAGMA integrity_check({TABLE})"):
+                if line != "ok":
+                    problems.append(f"storage: {line}")
+        return problems
 
     def inclusion_proof(self, seq: int, size: int | None = None) -> InclusionProof:
         """Proof that event `seq` is among the first `size` events (the whole log by default)."""

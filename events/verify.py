@@ -13,6 +13,12 @@ One streaming pass over the stored rows, in storage order.  For the row at posit
 - the stored hash is the recomputed leaf hash of the body;
 - event ids are unique and `recorded_at` never decreases.
 
+Every row is read, whatever its seq (a row at seq 0 or below fails at position 1).  Before the
+rows, the database itself is checked (`EventLog.check_storage`): a schema other than a log's
+(a planted trigger, view or index) or an index that does not hold exactly the table's rows (the
+replay reads a year and the unit registry through one) fails verify, as the read paths could
+then see other events than this full scan.
+
 A consistent rewrite (an event changed and every later hash recomputed) passes all of these:
 only a checkpoint that left the database catches it.  With `checkpoint=(size, root)`, the log
 must have at least `size` events and the root recomputed from the first `size` bodies must be
@@ -74,6 +80,7 @@ class VerifyReport(msgspec.Struct, frozen=True, omit_defaults=True):
     checkpoint: Checkpoint | None = None
     checkpoint_ok: bool | None = None
     checkpoint_reason: str | None = None
+    storage: list[str] = []  # `EventLog.check_storage`: problems of the database itself
 
     @property
     def current(self) -> Checkpoint:
@@ -81,7 +88,7 @@ class VerifyReport(msgspec.Struct, frozen=True, omit_defaults=True):
         return Checkpoint(self.size, self.root)
 
     def __str__(self) -> str:
-        lines = []
+        lines = [f"log BROKEN: {problem}" for problem in self.storage]
         if self.first_bad_seq is None:
             lines.append(f"log OK: {self.size} events, checkpoint {self.size}:{self.root}")
         else:
@@ -118,6 +125,7 @@ def verify(store: EventLog, checkpoint: Checkpoint | str | None = None, *,
     good = (0, acc.root())
     time_keys = _TimeKeys()
     times_of = _TimesOfKeys()
+    storage = store.check_storage()
     rows_left = iter(store.stored_rows())
     from .verify_parallel import start as speculate
 
@@ -203,7 +211,7 @@ def verify(store: EventLog, checkpoint: Checkpoint | str | None = None, *,
         else:
             check_ok = True
     return VerifyReport(
-        ok=bad_seq is None and check_ok is not False,
+        ok=bad_seq is None and check_ok is not False and not storage,
         size=good[0],
         root=good[1].hex(),
         first_bad_seq=bad_seq,
@@ -211,6 +219,7 @@ def verify(store: EventLog, checkpoint: Checkpoint | str | None = None, *,
         checkpoint=checkpoint,
         checkpoint_ok=check_ok,
         checkpoint_reason=check_reason,
+        storage=storage,
     )
 
 

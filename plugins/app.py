@@ -55,18 +55,28 @@ class Ictindex:
         clock: Callable[[], dt.datetime] | None = None,
         new_event_id: Callable[[], str] | None = None,
         registry: Registry | None = None,
+        read_only: bool = False,
+        check_schema: bool = True,
     ) -> "Ictindex":
+        """Open the log at `path` (see `events.store`: a file that is not a log is refused).
+
+        `read_only`: create and change nothing (SQLite's `mode=ro`); a missing file is an
+        error, and appends are refused.  `check_schema=False` (read-only only): open a log
+        whose schema differs, for `verify` to report every difference."""
+        # the derived tables kept beside the log are declared by these modules (schema check)
+        from plugins import replay as _replay  # noqa: F401
+        from plugins.projections import Projections
+
         kwargs = {}
         if clock is not None:
             kwargs["clock"] = clock
         if new_event_id is not None:
             kwargs["new_event_id"] = new_event_id
-        store = EventStore(path if path is not None else default_db_path(), **kwargs)
+        store = EventStore(path if path is not None else default_db_path(), read_only=read_only,
+                           check_schema=check_schema or not read_only, **kwargs)
         app = cls(store, registry if registry is not None else get_registry())
-        from plugins.projections import Projections
-
         projections = Projections.of(app)
-        if projections.exists():  # keep them current on every append (same transaction)
+        if not read_only and projections.exists():  # kept current on every append (same txn)
             projections.attach()
         return app
 

@@ -46,16 +46,38 @@ def handle_errors(f):
     return wrapper
 
 
+# Commands that only read the log: they open it read-only (SQLite `mode=ro`), so they never
+# create a file, switch it to WAL, add a table or write a derived one.  Any other command
+# (plugins' too) opens it for writing.
+READ_ONLY_COMMANDS = frozenset({
+    "log", "checkpoint", "verify", "prove", "rank", "explain", "diff", "export", "site",
+    "methodologies", "plugins", "projections check",
+})
+
+
 class Context:
     def __init__(self, db: str) -> None:
         self.db = db
         self._app: Ictindex | None = None
+        self.check_schema = True  # `verify` reports a differing schema instead of refusing it
 
     @property
     def app(self) -> Ictindex:
         if self._app is None:
-            self._app = Ictindex.open(self.db)
+            read_only = self.read_only()
+            self._app = Ictindex.open(self.db, read_only=read_only,
+                                      check_schema=self.check_schema or not read_only)
         return self._app
+
+    @staticmethod
+    def read_only() -> bool:
+        """Whether the command being run is one of `READ_ONLY_COMMANDS`."""
+        ctx = click.get_current_context(silent=True)
+        names = []
+        while ctx is not None and ctx.parent is not None:
+            names.append(ctx.info_name)
+            ctx = ctx.parent
+        return " ".join(reversed(names)) in READ_ONLY_COMMANDS
 
     def close(self) -> None:
         if self._app is not None:

@@ -35,6 +35,7 @@ from engine.rerank import moved_rows
 from engine.result import Provenance, Ranking
 from engine.rescore import rescore_units
 from engine.score import TierScores, needs_previous, score_tier
+from events.schema import declare_derived
 from events.types import Event, IndicatorCorrected, IndicatorRetracted, IndicatorSubmitted, MethodologyAdopted
 
 if TYPE_CHECKING:
@@ -60,6 +61,8 @@ _SCHEMA = (
          published TEXT NOT NULL, rank INTEGER NOT NULL,
          PRIMARY KEY (year, tier, edition, unit_id)) WITHOUT ROWID""",
 )
+
+declare_derived(*_SCHEMA)
 
 _encode = msgspec.json.Encoder(decimal_format="string").encode
 

@@ -31,6 +31,7 @@ from engine.result import (
     result_hash,
 )
 from engine.score import TierScores, needs_previous, score_tier
+from events.schema import declare_derived
 from events.types import TIERS, Event, RankingPublished
 from plugins.errors import UsageError
 
@@ -45,6 +46,10 @@ except metadata.PackageNotFoundError:  # running from a checkout that was never 
 # Published tables, kept beside the log so that verify can name the first unit that differs.
 # Derived: a copy counts only while its hash equals the result hash recorded in the log.
 PUBLISHED_TABLE = "published_results"
+# as sqlite-utils first created it (the schema check compares the exact text)
+PUBLISHED_SCHEMA = (f'CREATE TABLE IF NOT EXISTS "{PUBLISHED_TABLE}" (\n   "seq" INTEGER PRIMARY KEY,\n'
+                    '   "ranking" BLOB\n)')
+declare_derived(PUBLISHED_SCHEMA)
 
 
 class EditionChanged(UsageError):
@@ -109,13 +114,11 @@ def replay(app: "Ictindex", year: int, tier: str, *, as_of: AsOf | str | None = 
 
 
 def _checkpoint_at(app: "Ictindex", seq: int):
-    """The checkpoint of the first `seq` events: O(log n) for the whole log (the frontier)."""
+    """The checkpoint of the first `seq` events, computed from their leaves: what rank, the
+    annex and the site print as the checkpoint must be the log's, not a derived table's (the
+    Merkle frontier can be edited apart from the log)."""
     if not seq:
         return None
-    if seq == app.store.last_seq():
-        latest = app.store.latest_checkpoint()
-        if latest.size == seq:
-            return latest
     return app.store.checkpoint(seq)
 
 
@@ -194,8 +197,10 @@ def publish(app: "Ictindex", year: int, tier: str, *, decision: str, date: dt.da
 
 
 def _keep_published(app: "Ictindex", seq: int, ranking: Ranking) -> None:
-    app.store.db[PUBLISHED_TABLE].insert(
-        {"seq": seq, "ranking": canonical_bytes(ranking)}, pk="seq", replace=True)
+    with app.store.db.conn:
+        app.store.db.execute(PUBLISHED_SCHEMA)
+        app.store.db.execute(f"INSERT OR REPLACE INTO {PUBLISHED_TABLE} (seq, ranking) VALUES (?, ?)",
+                             (seq, canonical_bytes(ranking)))
 
 
 def _published_copy(app: "Ictindex", seq: int, expected_hash: str) -> Ranking | None:

@@ -17,6 +17,7 @@ import msgspec
 from hypothesis import given, strategies as st
 
 from events.canonical import GENESIS_PREV_HASH, decode_event, encode_event, leaf_hash_hex, time_key
+from events.schema import CREATE
 from events.store import EventStore
 from events.types import IndicatorSubmitted, payload_tag
 from events.verify import verify
@@ -46,16 +47,36 @@ def generated_log(log_batches):
             store.close()
 
 
-def raw(path) -> sqlite3.Connection:
-    """A plain connection to the file with every guard removed."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-        conn.execute(f"DROP TRIGGER {name}")
-    for (name,) in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-    ).fetchall():
-        conn.execute(f"DROP INDEX {name}")
-    return conn
+class _Unguarded:
+    """A plain connection to the file that runs each edit with every guard (trigger, index)
+    removed and puts them back after it, as a careful forger does: a log whose guards are
+    missing fails `verify` for that alone (tests/reliability/test_integrity_holes.py)."""
+
+    def __init__(self, path) -> None:
+        self.conn = sqlite3.connect(path, isolation_level=None)
+
+    def execute(self, sql: str, params=()):
+        if sql.lstrip().upper().startswith("SELECT"):
+            return self.conn.execute(sql, params)
+        conn = self.conn
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            conn.execute(f"DROP TRIGGER {name}")
+        for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        ).fetchall():
+            conn.execute(f"DROP INDEX {name}")
+        cursor = conn.execute(sql, params)
+        for statement in CREATE[1:]:
+            try:
+                conn.execute(statement)
+            except sqlite3.DatabaseError:  # e.g. a unique index over a duplicated event id
+                pass
+        return cursor
+
+
+def raw(path) -> _Unguarded:
+    """A plain connection to the file, each edit made past the guards (see `_Unguarded`)."""
+    return _Unguarded(path)
 
 
 def columns_for(event) -> tuple:

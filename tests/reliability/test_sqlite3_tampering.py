@@ -29,6 +29,7 @@ import pytest
 from click.testing import CliRunner
 
 from events.canonical import encode_event, leaf_hash_hex
+from events.schema import TRIGGERS
 from events.store import EventStore
 from plugins.app import Ictindex
 from plugins.cli import build_cli
@@ -40,6 +41,8 @@ DROP TRIGGER events_no_update;
 DROP TRIGGER events_no_delete;
 DROP TRIGGER events_append_only;
 """
+# ...and put back after the edit, as a careful forger does: a log without them fails verify
+RESTORE_TRIGGERS = "".join(f"{sql};\n" for sql in TRIGGERS.values())
 
 UNITS = """unit_id,tier,name,parent_id
 D1,district,UBND huyện Một,
@@ -109,7 +112,7 @@ def log(tmp_path, cli) -> tuple[Path, str]:
 def _tamper(db: Path, script: str) -> None:
     status, err = sql(db, script)
     assert status != 0 and "append-only" in err, err  # the triggers refuse it...
-    status, err = sql(db, DROP_TRIGGERS + script)
+    status, err = sql(db, DROP_TRIGGERS + script + "\n" + RESTORE_TRIGGERS)
     assert status == 0, err  # ...until they are dropped
 
 
