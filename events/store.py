@@ -112,7 +112,8 @@ def _connect(path: str | Path, timeout: float, read_only: bool) -> sqlite_utils.
     return sqlite_utils.Database(conn, execute_plugins=False)
 
 
-def _check_schema(conn: sqlite3.Connection, name: str) -> None:
+def _check_schema(conn: sqlite3.Connection, name: str, exact: bool = True) -> None:
+    """Refuse a database that is not a log; with `exact`, one whose schema differs at all."""
     problems = differences(conn)
     if not problems:
         return
@@ -122,6 +123,8 @@ def _check_schema(conn: sqlite3.Connection, name: str) -> None:
             "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
         raise SchemaError(f"{name} is not an ictindex log: it holds no events table but "
                           f"{', '.join(tables) or 'other objects'}; nothing was changed")
+    if not exact:
+        return
     raise SchemaError(f"{name}: the database schema is not a log's, someone changed it: "
                       + "; ".join(problems) + " (nothing was changed; see `ictindex verify`)")
 
@@ -204,8 +207,8 @@ class EventStore:
             if read_only:
                 if is_empty(self.db.conn):
                     raise LogOpenError(f"{name} is empty: it holds no log yet")
-                if check_schema:  # `verify` opens without, to report every difference
-                    _check_schema(self.db.conn, name)
+                # `verify` opens without `check_schema`, to report every difference
+                _check_schema(self.db.conn, name, exact=check_schema)
             else:
                 if not is_empty(self.db.conn):
                     _check_schema(self.db.conn, name)  # before anything is added to it
