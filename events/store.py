@@ -178,6 +178,15 @@ _SEQ_CHUNK = 500  # seqs per IN (...) query: well under SQLite's limit on bound 
 _NO_OFFSET = dt.timedelta(0)
 
 
+def _storage_problems(conn: sqlite3.Connection) -> list[str]:
+    problems = [f"schema: {d}" for d in differences(conn)]
+    if conn.execute(f"SELECT 1 FROM sqlite_master WHERE name = '{TABLE}'").fetchone():
+        for (line,) in conn.execute(f"PRAGMA integrity_check({TABLE})"):
+            if line != "ok":
+                problems.append(f"storage: {line}")
+    return problems
+
+
 class EventStore:
     """The event log in one SQLite file (see the module docstring).
 
@@ -203,6 +212,7 @@ class EventStore:
         else:
             self.db = _connect(path, timeout, read_only)
         name = str(path) if not isinstance(path, sqlite_utils.Database) else "the database"
+        self._file = self.db.execute("PRAGMA database_list").fetchone()[2] or None
         try:
             if read_only:
                 if is_empty(self.db.conn):
@@ -651,13 +661,18 @@ class EventStore:
         events table and every index on it must pass: an index that misses or misplaces a row
         (a hand edit with `writable_schema`) hides it from the queries that read through the
         index (a year's replay, the registry, lookups by event id or key) while a full scan,
-        which `verify` does, still sees it."""
-        problems = [f"schema: {d}" for d in differences(self.db.conn)]
-        if self.db.execute(f"SELECT 1 FROM sqlite_master WHERE name = '{TABLE}'").fetchone():
-            for (line,) in self.db.execute(f"PRAGMA integrity_check({TABLE})"):
-                if line != "ok":
-                    problems.append(f"storage: {line}")
-        return problems
+        which `verify` does, still sees it.
+
+        For a log in a file, safe to call from another thread: the check runs on a connection
+        of its own (read-only), so `verify` runs it beside its own pass."""
+        path = self._file
+        if path is None:
+            return _storage_problems(self.db.conn)
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return _storage_problems(conn)
+        finally:
+            conn.close()
 
     def inclusion_proof(self, seq: int, size: int | None = None) -> InclusionProof:
         """Proof that event `seq` is among the first `size` events (the whole log by default)."""

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from itertools import islice, repeat
 from operator import attrgetter
 
@@ -125,11 +126,19 @@ def verify(store: EventLog, checkpoint: Checkpoint | str | None = None, *,
     good = (0, acc.root())
     time_keys = _TimeKeys()
     times_of = _TimesOfKeys()
-    storage = store.check_storage()
     rows_left = iter(store.stored_rows())
     from .verify_parallel import start as speculate
 
     second_half = speculate(store, store.last_seq(), want) if parallel else None
+    # SQLite's check of the table and its indexes runs in C without the GIL: for a log in a
+    # file, in a thread (its own connection, started after the fork above) beside the rows'.
+    if getattr(store, "path", None):
+        pool = ThreadPoolExecutor(1)
+        storage_check = pool.submit(store.check_storage)
+        pool.shutdown(wait=False)
+    else:
+        storage_check = None
+        storage = store.check_storage()
 
     while bad_seq is None or acc.size < want:
         if second_half is not None and acc.size + 1 == second_half.start:
@@ -190,6 +199,8 @@ def verify(store: EventLog, checkpoint: Checkpoint | str | None = None, *,
 
     if second_half is not None:  # a failure before the middle: its work is not needed
         second_half.cancel()
+    if storage_check is not None:
+        storage = storage_check.result()
     if bad_seq is None:
         good = (acc.size, acc.root())
     check_ok: bool | None = None
