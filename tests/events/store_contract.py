@@ -267,6 +267,12 @@ class StoreContract(abc.ABC):
         assert [bytes(r.body) for r in rows] == [encode_event(e) for e in events]
         assert [r.hash for r in rows] == [h.hex() for h in store.leaf_hashes()]
         assert [r.type for r in rows][:3] == ["unit_registered", "unit_registered", "methodology_adopted"]
+        assert [r.seq for r in store.stored_rows(3)] == [e.seq for e in events][2:]
+
+    def test_a_sound_store_has_no_storage_problem(self, store):
+        assert store.check_storage() == []
+        self.sample_log(store)
+        assert store.check_storage() == []
 
     # -- checkpoints and proofs -----------------------------------------------------------------
 
