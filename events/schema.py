@@ -1,6 +1,6 @@
 """The `events` table: its columns, indexes and append-only triggers (see `events.store`).
 
-Table `events` (created through sqlite-utils, STRICT):
+Table `events` (STRICT; `CREATE` spells out its statements exactly):
 
     seq INTEGER PRIMARY KEY   gapless from 1, assigned by the store
     event_id TEXT UNIQUE      uuid4 hex unless another factory is injected
@@ -9,6 +9,9 @@ Table `events` (created through sqlite-utils, STRICT):
     key TEXT UNIQUE NULL      idempotency key
     body BLOB                 the canonical bytes: the only source of truth
     hash TEXT                 leaf hash (hex) of body
+
+`differences` compares a file's tables, indexes, triggers and views with exactly these and the
+derived tables declared with `declare_derived`: every opening of a log and `verify` do.
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 
-import msgspec
 import openpyxl
 import pytest
 
@@ -22,9 +22,6 @@ from events.schema import TRIGGERS, YEAR_INDEX
 from events.store import EventStore
 from events.types import IndicatorSubmitted
 from test_sqlite3_tampering import cli, log  # noqa: F401  (fixtures)
-
-ORIGINAL_YEAR_INDEX = None  # read from the file: the exact SQL the forger restores
-
 
 def edit(db: Path, *statements: str, params=()) -> None:
     """Run statements on the file with the guard triggers dropped, then put them back."""
@@ -72,7 +69,7 @@ def test_a_row_hidden_from_the_year_index_fails_verify(log, cli, seq, what):
         assert seq not in {e.seq for e in store.read_years([2020])}
     result = cli(db, "verify")
     assert result.exit_code == 1, result.stdout
-    assert f"log BROKEN: storage: " in result.stdout and YEAR_INDEX in result.stdout
+    assert "log BROKEN: storage: " in result.stdout and YEAR_INDEX in result.stdout
 
 
 def test_a_row_hidden_from_the_event_id_index_fails_verify(log, cli):
@@ -157,7 +154,7 @@ def test_the_writer_confirms_the_seqs_it_committed(log, monkeypatch):
     monkeypatch.setattr(store_module, "_check_schema", lambda conn, name: None)
     with EventStore(db) as store:
         payload = IndicatorSubmitted(year=2020, unit_id="C1", indicator="official_email_ratio",
-                                     value=msgspec.json.decode(b'"0.5"', type=__import__("decimal").Decimal))
+                                     value=Decimal("0.5"))
         with pytest.raises(LogIntegrityError, match="#16..#16 were committed but the file does "
                                                       "not hold them"):
             store.append([payload], actor="tester")
