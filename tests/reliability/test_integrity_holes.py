@@ -20,7 +20,8 @@ from events import store as store_module
 from events.interface import LogIntegrityError
 from events.schema import TRIGGERS, YEAR_INDEX
 from events.store import EventStore
-from events.types import IndicatorSubmitted
+from events.schema import differences
+from events.types import IndicatorSubmitted, UnitRegistered
 from test_sqlite3_tampering import cli, log  # noqa: F401  (fixtures)
 
 def edit(db: Path, *statements: str, params=()) -> None:
@@ -158,6 +159,19 @@ def test_the_writer_confirms_the_seqs_it_committed(log, monkeypatch):
         with pytest.raises(LogIntegrityError, match="#16..#16 were committed but the file does "
                                                       "not hold them"):
             store.append([payload], actor="tester")
+
+
+def test_the_bulk_append_puts_back_the_exact_guard(tmp_path):
+    """A batch of 1,000 rows or more drops the append-only trigger inside its transaction; what
+    it re-creates is exactly the expected trigger (a look-alike would fail every later opening)."""
+    with EventStore(tmp_path / "bulk.db") as store:
+        store.append([UnitRegistered(unit_id=f"u{i}", tier="commune", name=f"Xã {i}")
+                      for i in range(1_200)], actor="tester")
+    conn = sqlite3.connect(tmp_path / "bulk.db")
+    try:
+        assert differences(conn) == []
+    finally:
+        conn.close()
 
 
 # -- 3. prove hashes the bytes it shows --------------------------------------------------------
