@@ -8,7 +8,7 @@ import click
 
 from plugins import output
 from plugins.cli import FORMATS, Context, actor_option, cli, handle_errors, pass_ctx
-from plugins.manager import ENV_VAR, list_methodologies, list_plugin_status, show_methodology
+from plugins.manager import ENV_VAR, get_registry, list_methodologies, list_plugin_status, show_methodology
 
 
 @cli.command()
@@ -19,7 +19,8 @@ def plugins(fmt: str) -> None:
 
     A broken plugin is listed with its problem (it is left out: its editions are unavailable);
     an installed plugin that ICTINDEX_LOAD_PLUGINS keeps out is listed as filtered."""
-    rows = list_plugin_status()
+    registry = get_registry()
+    rows = list_plugin_status(registry)
     if fmt == "json":
         click.echo(output.to_json(rows))
         return
@@ -30,8 +31,12 @@ def plugins(fmt: str) -> None:
          for p in rows]))
     for p in rows:
         for problem in p["problems"]:
-            click.echo(f"\n{p['name']} is broken and left out:")
+            click.echo(f"\n{p['name']} ({p['distribution'] or 'no distribution'}) is left out:")
             click.echo(textwrap.indent(problem, "  "))
+    listed = {problem for p in rows for problem in p["problems"]}
+    for problem in registry.problems:
+        if problem not in listed:
+            click.echo(f"\n{problem}")
 
 
 def _status(row: dict) -> str:

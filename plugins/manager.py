@@ -479,13 +479,16 @@ _registry: Registry | None = None
 _reported: set[str] = set()
 
 
-def _report(problems: Iterable[str]) -> None:
+def _report(problems: Iterable[str], note: str = "") -> None:
     """Each problem once per process on stderr: a broken plugin must not go unnoticed, nor
     stop the commands that do not need it."""
     for problem in problems:
         if problem not in _reported:
             _reported.add(problem)
-            print(f"Warning: {problem}\n  (left out; `ictindex plugins` lists it)", file=sys.stderr)
+            print(f"Warning: {problem}{note}", file=sys.stderr)
+
+
+_LEFT_OUT = "\n  (the plugin is left out: `ictindex plugins` lists it)"
 
 
 def process_plugin_manager() -> PluginManager:
@@ -493,7 +496,8 @@ def process_plugin_manager() -> PluginManager:
     global _manager
     if _manager is None:
         _manager = get_plugin_manager(strict=False)
-        _report(tuple(_manager.problems) + tuple(p for info in _manager.unregistered for p in info.problems))
+        _report(_manager.problems)
+        _report((p for info in _manager.unregistered for p in info.problems), _LEFT_OUT)
     return _manager
 
 
@@ -503,7 +507,7 @@ def get_registry() -> Registry:
     global _registry
     if _registry is None:
         _registry = build_registry(process_plugin_manager(), strict=False)
-        _report(_registry.problems)
+        _report((p for info in _registry.plugins for p in info.problems), _LEFT_OUT)
     return _registry
 
 
@@ -527,7 +531,7 @@ def add_plugin_commands(cli: Any) -> None:
             cli.commands.update(before)
             problem = f"plugin {impl.plugin_name!r} failed in register_commands: {e}"
             pm.hook_problems.setdefault(impl.plugin_name, []).append(problem)
-            _report([problem])
+            _report([problem], _LEFT_OUT)
 
 
 # ---------------------------------------------------------- plain data for the command line
