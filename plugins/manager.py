@@ -405,7 +405,8 @@ def _build(pm: PluginManager, strict: bool) -> Registry:
         built-ins are all left out (a built-in keeps what it registered)."""
         claims: dict[str, list[str]] = collections.defaultdict(list)
         for plugin_name, obj, _ in offers:
-            claims[key(obj)].append(plugin_name)
+            if plugin_name not in problems:  # what a plugin left out offered claims nothing
+                claims[key(obj)].append(plugin_name)
         for name, claimants in claims.items():
             if len(claimants) < 2:
                 continue
@@ -454,7 +455,6 @@ def _build(pm: PluginManager, strict: bool) -> Registry:
             editions[m.id] = entry
         if len(problems) == left_out:
             break
-    editions = {m_id: e for m_id, e in editions.items() if e.plugin not in problems}
 
     infos = []
     for name, plugin in sorted(pm.list_name_plugin(), key=lambda np: (np[0] not in pm.builtins, np[0])):

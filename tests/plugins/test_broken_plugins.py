@@ -129,3 +129,64 @@ def test_a_plugin_kept_out_by_the_environment_variable_is_named_as_filtered(site
     assert row and "ictindex-edition-example  0.1.0" in row[0] and "filtered out by ICTINDEX_LOAD_PLUGINS" in row[0]
     rows = json.loads(runner.invoke(build_cli(), ["--db", str(db), "plugins", "--format", "json"]).stdout)
     assert {p["name"]: p["status"] for p in rows}["example-province"] == "filtered"
+
+
+def test_leaving_a_plugin_out_takes_its_rule_kinds_from_the_editions_that_use_them():
+    from engine.edition import load_edition
+    from engine.rules.numeric import Ratio
+    from plugins import hookimpl
+    from plugins.manager import build_registry, get_plugin_manager
+
+    class MyRatio(Ratio):
+        name = "my_ratio"
+
+    class Rules:  # a rule kind, and an edition that fails the checks
+        @hookimpl
+        def register_rule_kinds(self, register):
+            register(MyRatio())
+
+        @hookimpl
+        def register_methodologies(self, register):
+            register(load_edition(TINY_TOML.replace("tiny@2021", "bad@2021").replace("max = 10, rule", "max = 12, rule").encode()))
+
+    class Uses:  # an edition that uses the other plugin's rule kind
+        @hookimpl
+        def register_methodologies(self, register):
+            register(load_edition(TINY_TOML.replace('rule = "yes_no", indicators = ["plan"]',
+                                                    'rule = "my_ratio", indicators = ["share"]')
+                                  .replace('type = "yes_no"', 'type = "yes_no" }, { code = "share", name_vi = "s", '
+                                                              'name_en = "s", type = "ratio"').encode()))
+
+    pm = get_plugin_manager(env={"ICTINDEX_LOAD_PLUGINS": ""}, strict=False)
+    pm.register(Rules(), name="a-rules")
+    pm.register(Uses(), name="b-uses")
+    registry = build_registry(pm, strict=False)
+    assert "my_ratio" not in registry.rule_kinds and "tiny@2021" not in registry.editions
+    status = {p.name: (p.status, p.problems) for p in registry.plugins}
+    assert status["a-rules"][0] == status["b-uses"][0] == "broken"
+    assert "unknown rule kind 'my_ratio'" in status["b-uses"][1][0]
+    assert sorted(registry.editions) == ["local-dti@2022", "local-ict@2020", "national-ict@2020"]
+
+
+COMMANDS = '''
+import click
+from plugins import hookimpl
+
+@hookimpl
+def register_commands(cli):
+    @cli.command("half-registered")
+    def half():
+        pass
+    raise RuntimeError("the command plugin is broken")
+'''
+
+
+def test_a_plugin_failing_to_add_its_commands_adds_none_and_is_left_out(site, tmp_path, capsys):
+    site.install("command-plugin", "1.0", {"commands": "command_plugin"}, {"command_plugin": COMMANDS})
+    cli = build_cli()
+    assert "half-registered" not in cli.commands
+    assert "the command plugin is broken" in capsys.readouterr().err
+    status = {p.name: (p.status, p.problems) for p in get_registry().plugins}
+    assert status["commands"] == ("broken", ("plugin 'commands' failed in register_commands: the command plugin is broken",))
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "x.db"), "methodologies"], catch_exceptions=False)
+    assert result.exit_code == 0 and "local-ict@2020" in result.stdout
