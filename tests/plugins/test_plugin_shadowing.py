@@ -12,6 +12,7 @@ scores a year is on the record.
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -76,8 +77,6 @@ TINY = """
 
 
 def cli(db: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    import os
-
     return subprocess.run([sys.executable, "-c", "from plugins.cli import main; main()", "--db", str(db), *args],
                           capture_output=True, text=True, cwd=ROOT, timeout=300,
                           env={**os.environ, **(env or {})})
