@@ -96,6 +96,7 @@ class PluginManager(pluggy.PluginManager):
         self.builtins: set[str] = set()
         self.unregistered: list[PluginInfo] = []  # installed, selected, but not registered
         self.filtered: list[PluginInfo] = []  # installed, kept out by ICTINDEX_LOAD_PLUGINS
+        self.selection: str | None = None  # ICTINDEX_LOAD_PLUGINS as it was when they loaded
         self.hook_problems: dict[str, list[str]] = {}  # plugin name → failures of its hooks
         self.problems: list[str] = []  # problems that are no single plugin's
 
@@ -123,7 +124,8 @@ def get_plugin_manager(*, env: Mapping[str, str] | None = None, strict: bool = T
         pm.distributions[module_name] = (BUILTIN_DISTRIBUTION, _builtin_version())
         pm.builtins.add(module_name)
     _check_pending(pm, strict)
-    _load_entry_points(pm, env.get(ENV_VAR), strict)
+    pm.selection = env.get(ENV_VAR)
+    _load_entry_points(pm, pm.selection, strict)
     return pm
 
 
@@ -268,6 +270,7 @@ class Registry:
     # What went wrong when built with strict=False (each message names the plugin).
     problems: tuple[str, ...] = ()
     filtered: tuple[PluginInfo, ...] = ()  # installed, kept out by ICTINDEX_LOAD_PLUGINS
+    selection: str | None = None  # the value of ICTINDEX_LOAD_PLUGINS that kept them out
 
     @property
     def rules(self) -> dict[str, RuleKind]:
@@ -293,8 +296,7 @@ class Registry:
         if broken:
             notes.append(f"left out as broken: {_named(broken)} (`ictindex plugins` says why)")
         if self.filtered:
-            setting = os.environ.get(ENV_VAR)
-            notes.append(f"filtered out by {ENV_VAR}={setting!r}: {_named(self.filtered)}")
+            notes.append(f"filtered out by {ENV_VAR}={self.selection!r}: {_named(self.filtered)}")
         return "".join(f"; installed plugin(s) {note}" for note in notes)
 
     def scoring_code(self, methodology: Methodology, tier: str) -> dict[str, str]:
@@ -471,6 +473,7 @@ def _build(pm: PluginManager, strict: bool) -> Registry:
         rule_kinds=dict(sorted(rule_kinds.items())),
         problems=tuple(pm.problems) + tuple(p for info in infos for p in info.problems),
         filtered=tuple(pm.filtered),
+        selection=pm.selection,
     )
 
 
