@@ -1,8 +1,8 @@
 """What the engine hands out, as frozen msgspec structs, and their canonical bytes and hash.
 
 - `Ranking` — one tier's ranking for a year: rows (`RankedUnit`), excluded units and the
-  `Provenance` (what produced it: engine, edition and its content hash, plugin, log checkpoint,
-  as-of point — all passed in by the caller).
+  `Provenance` (what produced it: engine, edition and its content hash, plugin, the plugin and
+  version of each rule kind, log checkpoint, as-of point — all passed in by the caller).
 - `UnitTrace` (= `Explanation`) — one unit's tree from total to components, criteria, inputs and
   the events behind each input (`engine.explain`).
 - `canonical_bytes(obj)` — msgspec JSON with sorted keys, decimals as strings, datetimes as
@@ -10,7 +10,7 @@
 - `result_hash(ranking)` — SHA-256 of the canonical bytes of the *published content* only (year,
   tier, edition id, content hash, and per unit its rank, id, name, group, total, components, plus
   the excluded units).  Provenance that does not change what is published (checkpoint, as-of,
-  engine and plugin versions) is left out, so re-deriving a publication from the same events and
+  engine, plugin and rule kind versions) is left out, so re-deriving a publication from the same events and
   edition gives the same hash.
 - `compare_rankings(recorded, rederived)` — the first difference (the first unit that differs,
   in the recorded table's order), or None.
@@ -67,6 +67,9 @@ class Provenance(_Out):
     checkpoint_size: int | None = None  # log size the result was computed from
     checkpoint_root: str | None = None  # Merkle root of that prefix
     as_of: str = ""  # how the as-of point was asked for, e.g. "seq 5120", "published", "now"
+    # every rule kind the tier's criteria use → "distribution version" of the plugin that scored
+    # with it (e.g. {"ratio": "ictindex 0.1.0"}); outside the published content, like the rest
+    rule_kinds: dict[str, str] = {}
 
 
 class RankedUnit(_Out):

@@ -104,13 +104,17 @@ class UnitRetired(_Payload, tag="unit_retired"):
     reason: str = ""
 
 
-class MethodologyAdopted(_Payload, tag="methodology_adopted"):
+class MethodologyAdopted(_Payload, tag="methodology_adopted", omit_defaults=True):
     """A year and tier are scored with an edition whose canonical content hashes to `content_hash`."""
 
     year: int
     tier: Tier
     edition: str
     content_hash: str
+    # The code that scores the tier, where it is not ictindex's own: rule kind → "distribution
+    # version" of the plugin that registered it (plugins.manager.Registry.adopted_code).  Left
+    # out of the bytes when empty (omit_defaults), as in every adoption recorded before it was.
+    rule_kinds: dict[str, str] = {}
 
 
 class IndicatorSubmitted(_Payload, tag="indicator_submitted"):

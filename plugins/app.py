@@ -197,10 +197,12 @@ class Ictindex:
         payloads = []
         for tier in chosen:
             current = state.adoption(tier)
-            if current and (current.edition, current.content_hash) == (edition_id, edition.content_hash):
+            code = self.registry.adopted_code(edition.methodology, tier)
+            if current and (current.edition, current.content_hash, current.rule_kinds) == (
+                    edition_id, edition.content_hash, code):
                 continue  # already adopted: recording it again would add nothing
             payloads.append(MethodologyAdopted(year=year, tier=tier, edition=edition_id,
-                                               content_hash=edition.content_hash))
+                                               content_hash=edition.content_hash, rule_kinds=code))
         return self.store.append(payloads, actor=actor or default_actor())
 
 

@@ -262,9 +262,9 @@ from plugins import cli_bench as _cli_bench  # noqa: E402  (bench, projections)
 
 def build_cli() -> click.Group:
     """The command group with the commands plugins add through `register_commands`."""
-    from plugins.manager import get_plugin_manager
+    from plugins.manager import add_plugin_commands
 
-    get_plugin_manager().hook.register_commands(cli=cli)
+    add_plugin_commands(cli)
     return cli
 
 

@@ -2,27 +2,47 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import click
 
 from plugins import output
 from plugins.cli import FORMATS, Context, actor_option, cli, handle_errors, pass_ctx
-from plugins.manager import list_methodologies, list_plugins, show_methodology
+from plugins.manager import ENV_VAR, get_registry, list_methodologies, list_plugin_status, show_methodology
 
 
 @cli.command()
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @handle_errors
 def plugins(fmt: str) -> None:
-    """List the plugins loaded: name, version, hooks and what each registers."""
-    rows = list_plugins()
+    """List the plugins: name, distribution and version, status, hooks and what each registers.
+
+    A broken plugin is listed with its problem (it is left out: its editions are unavailable);
+    an installed plugin that ICTINDEX_LOAD_PLUGINS keeps out is listed as filtered."""
+    registry = get_registry()
+    rows = list_plugin_status(registry)
     if fmt == "json":
         click.echo(output.to_json(rows))
         return
     click.echo(output.table(
-        ["plugin", "version", "hooks", "registers"],
-        [(p["name"], p["version"] or "", ", ".join(p["hooks"]),
-          ", ".join(p["editions"] + p["rule_kinds"]) + (" PROBLEM: " + "; ".join(p["problems"]) if p["problems"] else ""))
+        ["plugin", "distribution", "version", "status", "hooks", "registers"],
+        [(p["name"], p["distribution"] or "", p["version"] or "", _status(p), ", ".join(p["hooks"]),
+          ", ".join(p["editions"] + p["rule_kinds"]))
          for p in rows]))
+    for p in rows:
+        for problem in p["problems"]:
+            click.echo(f"\n{p['name']} ({p['distribution'] or 'no distribution'}) is left out:")
+            click.echo(textwrap.indent(problem, "  "))
+    listed = {problem for p in rows for problem in p["problems"]}
+    for problem in registry.problems:
+        if problem not in listed:
+            click.echo(f"\n{problem}")
+
+
+def _status(row: dict) -> str:
+    if row["status"] == "filtered":
+        return f"filtered out by {ENV_VAR}"
+    return "built-in" if row["builtin"] and row["status"] == "loaded" else row["status"]
 
 
 @cli.group(invoke_without_command=True)

@@ -47,6 +47,7 @@ def ranking_json(ranking: Ranking) -> dict:
         "engine_version": p.engine_version,
         "plugin": p.plugin,
         "plugin_version": p.plugin_version,
+        "rule_kinds": p.rule_kinds,
         "checkpoint": {"size": p.checkpoint_size, "root": p.checkpoint_root},
         "as_of": p.as_of,
         "scale": ranking.scale,

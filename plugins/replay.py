@@ -2,7 +2,8 @@
 
 The engine is pure; this module feeds it: it folds the log up to an as-of point, picks the
 edition adopted for the year and tier (refusing one whose installed content no longer matches
-the adopted hash unless the caller asks for it), and names what produced every result.
+the adopted hash, or whose rule kinds now come from another plugin or version than at adoption,
+unless the caller asks for it), and names what produced every result.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ declare_derived(PUBLISHED_SCHEMA)
 
 
 class EditionChanged(UsageError):
-    """The installed edition's content differs from the one the year adopted."""
+    """The installed edition's content, or the code of its rule kinds, differs from what the
+    year adopted."""
 
 
 @attrs.frozen
@@ -109,6 +111,7 @@ def replay(app: "Ictindex", year: int, tier: str, *, as_of: AsOf | str | None = 
         checkpoint_size=seq,
         checkpoint_root=checkpoint.root if checkpoint else None,
         as_of=as_of.describe(),
+        rule_kinds=app.registry.scoring_code(methodology, tier),
     )
     return Replay(rank_tier(scores, provenance), scores, state, seq)
 
@@ -132,8 +135,9 @@ def _edition_for(app, ys, year, tier, explicit, allow_changed):
                          f"adopt one with `ictindex adopt EDITION --year {year} --tier {tier}`, "
                          "or name one with --edition for a what-if")
     if adopted.edition not in registry.editions:
-        raise UsageError(f"{year} {tier} adopted {adopted.edition}, which is not installed "
-                         f"(installed: {', '.join(sorted(registry.editions)) or 'none'})")
+        raise UsageError(f"{year} {tier} adopted {adopted.edition}, which no loaded plugin provides "
+                         f"(installed: {', '.join(sorted(registry.editions)) or 'none'})"
+                         f"{registry.missing_note()}")
     chosen = registry.edition(adopted.edition)
     if chosen.content_hash != adopted.content_hash and not allow_changed:
         raise EditionChanged(
@@ -141,6 +145,20 @@ def _edition_for(app, ys, year, tier, explicit, allow_changed):
             f"the edition {year} {tier} adopted (content hash {adopted.content_hash[:12]}…): "
             "its rules changed since. Replaying it would not reproduce what was adopted; pass "
             "--allow-changed-edition to replay under the installed content on purpose")
+    # Only adoptions that recorded their plugins' code can tell it changed: one that recorded
+    # nothing used ictindex's own rule kinds only, or was made before they were recorded.
+    if adopted.rule_kinds and not allow_changed and tier in chosen.methodology.tiers:
+        current = registry.adopted_code(chosen.methodology, tier)
+        if current != adopted.rule_kinds:
+            now = registry.scoring_code(chosen.methodology, tier)
+            changed = [f"{name} was {adopted.rule_kinds.get(name, 'ictindex')}, is {now.get(name, 'unused')}"
+                       for name in sorted(set(current) | set(adopted.rule_kinds))
+                       if current.get(name) != adopted.rule_kinds.get(name)]
+            raise EditionChanged(
+                f"the code that scores {year} {tier} under {adopted.edition} is not the code it "
+                f"adopted: rule kind {'; '.join(changed)}. Replaying it would not reproduce what "
+                "was adopted; pass --allow-changed-edition to replay under the installed code on "
+                "purpose")
     return chosen
 
 
