@@ -223,7 +223,7 @@ class Ictindex:
 
     def adoption_payloads(self, state: LogState, edition_id: str, year: int,
                           tiers: Sequence[str] | None = None, *, reason: str = "",
-                          authority: str = "") -> list[MethodologyAdopted]:
+                          authority: str = "", dry_run: bool = False) -> list[MethodologyAdopted]:
         """The adoptions `adopt` would record against `state`, checked (nothing is written)."""
         edition = self.registry.edition(edition_id)
         chosen = list(tiers) if tiers else sorted(edition.methodology.tiers)
@@ -233,7 +233,7 @@ class Ictindex:
                 f"{edition_id} has no tier {', '.join(unknown)}; "
                 f"its tiers are {', '.join(sorted(edition.methodology.tiers))}")
         return importing.check_adoptions(state, self.registry, edition_id, year, chosen,
-                                         reason=reason, authority=authority)
+                                         reason=reason, authority=authority, dry_run=dry_run)
 
 
 def parse_event_ref(ref: str | int) -> str | int:

@@ -99,7 +99,7 @@ def adopt(c: Context, edition: str, year: int, tiers: tuple[str, ...], reason: s
 
     state = c.app.state()
     planned = c.app.adoption_payloads(state, edition, year, tiers, reason=reason,
-                                      authority=authority)
+                                      authority=authority, dry_run=dry_run)
     ys = state.year_state(year)
     for p in planned:
         if ys.adoption(p.tier) is not None:
@@ -108,6 +108,9 @@ def adopt(c: Context, edition: str, year: int, tiers: tuple[str, ...], reason: s
     if dry_run:
         if not planned:
             click.echo(f"{edition} is already adopted for {year}: nothing would change.")
+        for p in planned:
+            click.echo(f"Would record: {p.year} {p.tier} adopts {p.edition} "
+                       f"({p.content_hash[:12]}…); nothing was recorded (--dry-run)")
         return
     events = c.app.adopt(edition, year, tiers, actor=actor, reason=reason, authority=authority)
     if not events:

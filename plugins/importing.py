@@ -340,13 +340,14 @@ def check_retraction(state: LogState, target: Event, *, reason: str, authority: 
 
 
 def check_adoptions(state: LogState, registry: Registry, edition_id: str, year: int,
-                    tiers: list[str], *, reason: str = "", authority: str = ""
-                    ) -> list[MethodologyAdopted]:
+                    tiers: list[str], *, reason: str = "", authority: str = "",
+                    dry_run: bool = False) -> list[MethodologyAdopted]:
     """The adoptions of `edition_id` for `tiers` of `year` that change something.
 
     A tier that already has another edition (or other content) is re-adopted: every total of
-    it changes, so it takes a reason and an authority, and an edition none of whose
-    indicators has a value for that year and tier is refused (it would score every unit 0).
+    it changes, so it takes a reason and an authority (not for a `dry_run`, which only shows
+    the change), and an edition none of whose indicators has a value for that year and tier is
+    refused (it would score every unit 0).
     """
     edition = registry.edition(edition_id)
     methodology = edition.methodology
@@ -361,7 +362,7 @@ def check_adoptions(state: LogState, registry: Registry, edition_id: str, year: 
             what = (f"{year} {tier} is scored by {current.edition}" if current.edition != edition_id
                     else f"{year} {tier} adopted {edition_id} with other content "
                          f"(content hash {current.content_hash[:12]}…)")
-            if not reason or not authority:
+            if not dry_run and (not reason or not authority):
                 raise UsageError(f"{what}: adopting {edition_id} instead changes every total of "
                                  "it, so it needs --reason and --authority (see it first with "
                                  "--dry-run)")

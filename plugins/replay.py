@@ -167,6 +167,7 @@ def explain(app: "Ictindex", unit_id: str, year: int, *, as_of: AsOf | str | Non
     readoption = None
     if edition is None and adopted is not None and adopted.payload.reason:
         # only a re-adoption carries a reason (`adopt` requires one to replace an edition)
+        adopted = app.store.get(adopted.seq)  # the replay read it lean: no actor
         a = adopted.payload
         readoption = AdoptionTrace(seq=adopted.seq, event_id=adopted.event_id, edition=a.edition,
                                    actor=adopted.actor, recorded_at=adopted.recorded_at,
