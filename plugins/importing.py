@@ -241,7 +241,9 @@ def _conflict_with_log(ys: YearState, payload: IndicatorSubmitted, key: str, kno
     if known_key is not None and known_key(key):
         retracted = [seq for seq, status in statuses.values() if status == "retracted"]
         gone = [e for e in ys.source(retracted).values() if e.key == key]
-        if gone:
+        current = ys.value(unit, code)
+        restored = current == payload.value and type(current) is type(payload.value)
+        if gone and not restored:
             # Skipping it would say "already recorded" and leave the value missing; recording
             # it again without a word would undo a retraction whenever an old file is re-run.
             return (f"this very submission of {unit} {code} {year} is event #{gone[0].seq}, "

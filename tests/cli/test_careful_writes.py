@@ -208,3 +208,13 @@ def test_rank_as_of_published_says_when_it_does_not_reproduce_the_publication(ru
     assert publication["reproduces"] is False and publication["seq"] == 4173
     table = run(sample_copy, "rank", "--year", 2020, "--tier", "district", "--as-of", "published")
     assert "does NOT reproduce" in table.stderr
+
+
+def test_an_old_file_run_again_after_a_value_was_restored_records_nothing(run, sample_copy):
+    """Once a retracted value counts again (submitted with a reason), the original submission,
+    re-run, is what the log already says: nothing new, not an error."""
+    assert run(sample_copy, "retract", "1102", "--reason", "nhầm").exit_code == 0
+    assert run(sample_copy, *SUBMISSION, "--reason", "rút lại nhầm").exit_code == 0
+    again = run(sample_copy, *SUBMISSION)
+    assert again.exit_code == 0 and again.stdout.strip() == "Already recorded: nothing new."
+    assert last_seq(sample_copy) == 4177

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from events.verify import verify
+from plugins import replay
 from plugins.app import Ictindex
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +43,10 @@ def _held_write(path: str, op: str, args: tuple, kwargs: dict, checked, go, resu
 
             app.store.append = append_when_told
             try:
-                getattr(app, op)(*args, **kwargs)
+                if op == "publish":
+                    replay.publish(app, *args, **kwargs)
+                else:
+                    getattr(app, op)(*args, **kwargs)
             except Exception as e:  # noqa: BLE001 - reported to the test
                 results.put(("refused", f"{type(e).__name__}: {e}"))
             else:
@@ -134,4 +138,19 @@ def test_a_write_that_still_holds_after_the_other_one_is_recorded_after_it(db):
     with Ictindex.open(db) as app:
         assert [(e.seq, e.actor) for e in app.store.read(4176)] == [
             (4176, "process-b"), (4177, "process-a")]
+    _verified(db)
+
+
+def test_a_publication_overtaken_by_a_correction_publishes_the_corrected_ranking(db):
+    """Held after its replay while a district value is corrected, `publish` replays again: the
+    publication covers the correction, and reproduces."""
+    outcome = _race(db, "publish", (2020, "district"),
+                    dict(decision="2/QĐ-UBND", actor="process-a"),
+                    ("correct", 1100, "105", "--reason", "đếm lại", "--authority", "CV 7"))
+    assert outcome == ("recorded", "")
+    with Ictindex.open(db) as app:
+        [publication] = list(app.store.read(4177))
+        assert publication.payload.decision == "2/QĐ-UBND"
+        assert publication.payload.checkpoint_size == 4176  # the correction is in it
+        assert all(check.ok for check in replay.check_publications(app))
     _verified(db)
