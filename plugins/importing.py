@@ -375,9 +375,12 @@ def check_adoptions(state: LogState, registry: Registry, edition_id: str, year: 
                 raise UsageError(f"{edition_id} has no data for {year} {tier}: none of its "
                                  f"indicators has a value for a {tier} unit in {year}, so every "
                                  f"total would be 0; {what}, and stays so")
+        # Only a re-adoption records a reason: `explain` names an adoption with one as such.
+        readopted = current is not None
         payloads.append(MethodologyAdopted(year=year, tier=tier, edition=edition_id,
-                                           content_hash=edition.content_hash, reason=reason,
-                                           authority=authority))
+                                           content_hash=edition.content_hash,
+                                           reason=reason if readopted else "",
+                                           authority=authority if readopted else ""))
     return payloads
 
 
