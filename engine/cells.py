@@ -217,7 +217,7 @@ def event_ref(e: Event, status: EventStatus) -> EventRef:
         return EventRef(
             seq=e.seq, event_id=e.event_id, kind="submitted", actor=e.actor,
             recorded_at=e.recorded_at, status=status, value=p.value, evidence=p.evidence,
-            note=p.note,
+            note=p.note, reason=p.reason or "", authority=p.authority or "",
         )
     if t is IndicatorCorrected:
         return EventRef(

@@ -12,7 +12,8 @@ ranking, with
   corrections, retractions of its indicators; its registration, renaming or retirement);
 - `causes`: ``own_inputs`` (events touched the inputs it is scored on), ``peers`` (points of a
   relative rule moved while its own inputs did not), ``edition`` (the criteria or rules
-  differ), ``others_moved`` (same points, the rank moved because other units moved), ``entered``
+  differ), ``readopted`` (they differ because an adoption between the two points replaced the
+  edition: the adoption, with its reason, is among the unit's events), ``others_moved`` (same points, the rank moved because other units moved), ``entered``
   / ``left`` (newly ranked / no longer ranked).
 
 Pure: everything is passed in.
@@ -34,6 +35,7 @@ from events.types import (
     IndicatorCorrected,
     IndicatorRetracted,
     IndicatorSubmitted,
+    MethodologyAdopted,
     UnitRegistered,
     UnitRenamed,
     UnitRetired,
@@ -58,7 +60,7 @@ class _Out(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
 class ChangeEvent(_Out):
     seq: int
     event_id: str
-    kind: str  # submitted | corrected | retracted | unit_registered | unit_renamed | unit_retired
+    kind: str  # submitted | corrected | retracted | unit_registered | unit_renamed | unit_retired | readopted
     actor: str
     recorded_at: dt.datetime
     indicator: str | None = None
@@ -68,6 +70,7 @@ class ChangeEvent(_Out):
     reason: str = ""
     authority: str = ""
     read: bool = True  # the indicator is one the edition scores (False: collected, not scored)
+    edition: str | None = None  # readopted: the edition adopted
 
 
 class ComponentChange(_Out):
@@ -111,6 +114,7 @@ class RankingDiff(_Out):
     events_between: int  # events of that year given between the two points
     changes: tuple[UnitChange, ...]  # moved units, best new rank first
     unchanged: int
+    readoptions: tuple[ChangeEvent, ...] = ()  # adoptions of the year and tier in between
 
 
 def _change_event(e: Event, read: set[str] | None) -> ChangeEvent | None:
@@ -118,8 +122,13 @@ def _change_event(e: Event, read: set[str] | None) -> ChangeEvent | None:
     t = type(p)
     base = dict(seq=e.seq, event_id=e.event_id, actor=e.actor, recorded_at=e.recorded_at)
     if t is IndicatorSubmitted:
+        # a value recorded after publication carries its reason, like a correction
         return ChangeEvent(kind="submitted", indicator=p.indicator, value=p.value,
-                           evidence=p.evidence, read=read is None or p.indicator in read, **base)
+                           evidence=p.evidence, reason=p.reason or "", authority=p.authority or "",
+                           read=read is None or p.indicator in read, **base)
+    if t is MethodologyAdopted:
+        return ChangeEvent(kind="readopted", edition=p.edition, reason=p.reason or "",
+                           authority=p.authority or "", **base)
     if t is IndicatorCorrected:
         return ChangeEvent(kind="corrected", indicator=p.indicator, value=p.value, target=p.corrects,
                            reason=p.reason, authority=p.authority,
@@ -192,6 +201,11 @@ def diff(
     new_rows = {r.unit_id: r for r in new.rows}
     same_edition = (old.provenance.edition, old.provenance.content_hash) == (
         new.provenance.edition, new.provenance.content_hash)
+    readoptions = tuple(_change_event(e, read) for e in events_between
+                        if type(e.payload) is MethodologyAdopted
+                        and (e.payload.year, e.payload.tier) == (new.year, new.tier))
+    # The edition changed because the log says so: the adoption is the cause, with its reason.
+    edition_cause = "readopted" if readoptions and not same_edition else "edition"
     changes = []
     unchanged = 0
     for uid in sorted(set(old_rows) | set(new_rows)):
@@ -242,14 +256,16 @@ def diff(
             if crits:
                 for m in ("own_inputs", "peers", "edition"):
                     if any(c.moved_by == m for c in crits):
-                        causes.append(m)
+                        causes.append(edition_cause if m == "edition" else m)
             else:
                 if any(e.read for e in evs if e.indicator is not None):
                     causes.append("own_inputs")
                 if not same_edition:
-                    causes.append("edition")
+                    causes.append(edition_cause)
                 if not causes:
                     causes.append("peers")
+        if "readopted" in causes:
+            evs = tuple(sorted(evs + readoptions, key=lambda ev: ev.seq))
         if a is not None and b is not None and a.rank != b.rank and not points_moved:
             causes.append("others_moved")
         changes.append(UnitChange(
@@ -279,6 +295,7 @@ def diff(
         events_between=n_events,
         changes=tuple(changes),
         unchanged=unchanged,
+        readoptions=readoptions,
     )
 
 
@@ -286,6 +303,7 @@ _CAUSE_TEXT = {
     "own_inputs": "its own inputs changed",
     "peers": "peer values moved (relative rule)",
     "edition": "the edition differs",
+    "readopted": "the year was re-adopted under another edition",
     "others_moved": "other units moved",
     "entered": "newly ranked",
     "left": "no longer ranked",
@@ -309,6 +327,8 @@ def _r(v: int | None) -> str:
 
 def _event_line(e: ChangeEvent) -> str:
     s = f"#{e.seq} {e.kind} by {e.actor} {_when(e.recorded_at)}"
+    if e.edition is not None:
+        s += f" {e.edition}"
     if e.indicator is not None:
         s += f" {e.indicator}"
         if e.kind != "retracted":
@@ -333,6 +353,7 @@ def render_diff_text(d: RankingDiff) -> str:
     ed = d.new_edition if d.old_edition == d.new_edition else f"{d.old_edition} → {d.new_edition}"
     between = f"{d.events_between} event{'' if d.events_between == 1 else 's'} between"
     lines = [f"{d.tier} {d.year}: {frm} → {to} ({ed}); {between}"]
+    lines += [f"re-adoption {_event_line(e)}" for e in d.readoptions]
     if not d.changes:
         lines.append("no unit's points or rank changed")
         return "\n".join(lines) + "\n"

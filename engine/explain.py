@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from engine.fold import EventRef, _EMPTY, cell_value
 from engine.result import (
+    AdoptionTrace,
     ComponentTrace,
     CriterionTrace,
     Explanation,
@@ -52,8 +53,10 @@ def explain(
     *,
     ranking: Ranking | None = None,
     provenance: Provenance | None = None,
+    readoption: AdoptionTrace | None = None,
 ) -> Explanation:
-    """The derivation of `unit_id`'s score in `scores` (its rank from `ranking` when given)."""
+    """The derivation of `unit_id`'s score in `scores` (its rank from `ranking` when given);
+    `readoption`: the re-adoption that put the edition in force, named as a cause."""
     edition = scores.edition
     tier_def = scores.tier_def
     state = scores.year_state
@@ -91,6 +94,7 @@ def explain(
         rank=rank,
         group=group,
         provenance=provenance,
+        readoption=readoption,
     )
     if u is None:
         return Explanation(total=None, total_exact=None, band=None, excluded=ex.reason,
@@ -241,6 +245,11 @@ def render_text(x: Explanation) -> str:
 
     lines = [f"{x.name} ({x.unit_id}) — {x.tier}, {x.year}"]
     lines.append(f"Edition {x.edition}: {x.edition_title}")
+    if x.readoption is not None:
+        a = x.readoption
+        line = (f"  re-adopted: #{a.seq} by {a.actor} {_when(a.recorded_at)} replaced the edition "
+                f"adopted before; reason: {a.reason}")
+        lines.append(line + (f" authority: {a.authority}" if a.authority else ""))
     if x.excluded is not None:
         lines.append(f"Not ranked: {x.excluded}")
         return "\n".join(lines) + "\n"

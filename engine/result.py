@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from decimal import Decimal
 from typing import Any
@@ -30,6 +31,7 @@ from events.types import Value
 
 __all__ = [
     "HASH_FORMAT",
+    "AdoptionTrace",
     "ComponentTrace",
     "CriterionTrace",
     "ExcludedUnit",
@@ -158,6 +160,18 @@ class ComponentTrace(_Out):
     criteria: tuple[CriterionTrace, ...]
 
 
+class AdoptionTrace(_Out):
+    """The adoption in force when it replaced another edition (a re-adoption), and why."""
+
+    seq: int
+    event_id: str
+    edition: str
+    actor: str
+    recorded_at: dt.datetime
+    reason: str
+    authority: str = ""
+
+
 class Explanation(_Out):
     year: int
     tier: str
@@ -179,6 +193,7 @@ class Explanation(_Out):
     excluded: str | None  # the reason when the unit was left out of the ranking
     components: tuple[ComponentTrace, ...]
     provenance: Provenance | None = None
+    readoption: AdoptionTrace | None = None
 
 
 UnitTrace = Explanation

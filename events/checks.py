@@ -74,8 +74,13 @@ def _struct_checker(cls: type) -> Callable[[Any], str | None]:
     """
     namespace: dict[str, Any] = {}
     lines = ["def check(obj):"]
+    # `msgspec.inspect` leaves UNSET out of a field's type: a field that defaults to it (an
+    # added field, `types.OptionalText`) may also hold it.
+    unset = {f.name for f in msgspec.structs.fields(cls) if f.default is msgspec.UNSET}
     for i, f in enumerate(mi.type_info(cls).fields):
         types, extra = _field_check(f.type)
+        if f.name in unset:
+            types |= {msgspec.UnsetType}
         namespace[f"T{i}"] = types
         lines.append(f"    v = obj.{f.name}")
         lines.append(f"    if type(v) not in T{i}: return {f.name!r}")

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Literal, Union
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 SCHEMA_VERSION = 1
 
@@ -70,6 +71,18 @@ def parse_decimal(text: str) -> Decimal:
     return Decimal(text)
 
 
+# Fields added after schema 1 was fixed hold UNSET when not given, and UNSET is never encoded:
+# the bytes (and hashes) of every event written without them stay exactly as they were.
+OptionalText = str | UnsetType
+
+
+def _unset_empty(payload: object, *names: str) -> None:
+    """An empty added field is UNSET, so each payload has one canonical encoding."""
+    for name in names:
+        if getattr(payload, name) == "":
+            msgspec.structs.force_setattr(payload, name, UNSET)
+
+
 class _Payload(msgspec.Struct, frozen=True, tag=True, forbid_unknown_fields=True, gc=False):
     # gc=False (here and on Event): frozen events hold only strings, numbers, dates and other
     # untracked structs, so they can never be part of a reference cycle; untracked, the
@@ -115,6 +128,12 @@ class MethodologyAdopted(_Payload, tag="methodology_adopted", omit_defaults=True
     # version" of the plugin that registered it (plugins.manager.Registry.adopted_code).  Left
     # out of the bytes when empty (omit_defaults), as in every adoption recorded before it was.
     rule_kinds: dict[str, str] = {}
+    # A re-adoption (another edition or content for a year and tier that had one) says why.
+    reason: OptionalText = UNSET
+    authority: OptionalText = UNSET
+
+    def __post_init__(self) -> None:
+        _unset_empty(self, "reason", "authority")
 
 
 class IndicatorSubmitted(_Payload, tag="indicator_submitted"):
@@ -126,9 +145,14 @@ class IndicatorSubmitted(_Payload, tag="indicator_submitted"):
     value: Value
     evidence: str = ""
     note: str = ""
+    # A value recorded after the year and tier were published, or again after a retraction,
+    # says why, like a correction.
+    reason: OptionalText = UNSET
+    authority: OptionalText = UNSET
 
     def __post_init__(self) -> None:
         check_value(self.value)
+        _unset_empty(self, "reason", "authority")
 
 
 class IndicatorCorrected(_Payload, tag="indicator_corrected"):
@@ -169,6 +193,12 @@ class RankingPublished(_Payload, tag="ranking_published"):
     result_hash: str
     decision: str
     date: dt.date | None = None
+    # A publication under a decision already published with another result replaces it.
+    supersedes: OptionalText = UNSET  # the event id of the publication it replaces
+    reason: OptionalText = UNSET
+
+    def __post_init__(self) -> None:
+        _unset_empty(self, "supersedes", "reason")
 
 
 Payload = Union[

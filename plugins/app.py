@@ -3,6 +3,12 @@
 Everything the command line can do is a method here; the CLI only parses arguments and prints.
 Writes validate against the log's current state and the adopted editions before anything is
 appended, and append each request as one atomic batch.
+
+Validation and append are one step as far as any other writer can tell: the batch is appended
+with `expected_last_seq` set to the last seq of the state it was checked against, so if anyone
+appended in between the store refuses it (`ConcurrencyError`), and the write reads the log
+again and checks again (`Ictindex.checked_append`).  Optimistic rather than a lock held while
+checking: it needs nothing from the store but `expected_last_seq`, which every `EventLog` has.
 """
 
 from __future__ import annotations
@@ -17,13 +23,17 @@ import attrs
 
 from engine.asof import AsOf, parse_as_of
 from engine.fold import LogState, fold
+from events.interface import ConcurrencyError
 from events.store import EventStore
-from events.types import Event, MethodologyAdopted
+from events.types import Event, MethodologyAdopted, Payload
 from plugins import importing
 from plugins.errors import UsageError
 from plugins.manager import Registry, get_registry
 
 DEFAULT_DB = "ictindex.db"
+# How often a write re-reads and re-checks when other writers keep appending first; each retry
+# means another writer made progress, so running out takes a log under constant heavy writing.
+WRITE_ATTEMPTS = 50
 
 
 def default_db_path() -> str:
@@ -139,53 +149,92 @@ class Ictindex:
 
     # -- writing ---------------------------------------------------------------------------
 
+    def checked_append(self, check: Callable[[LogState], tuple[list[Payload], list[str] | None]],
+                       *, actor: str | None = None) -> list[Event]:
+        """Append what `check(state)` returns, only if the log still ends where `state` ended.
+
+        `check` validates against the folded state it is given (raising on a bad request) and
+        returns the payloads and their idempotency keys (or None).  When another writer
+        appended in between, the log is read and checked again, up to `WRITE_ATTEMPTS` times.
+        """
+        for attempt in range(WRITE_ATTEMPTS):
+            state = self.state()
+            payloads, keys = check(state)
+            try:
+                return self.store.append(payloads, actor=actor or default_actor(), keys=keys,
+                                         expected_last_seq=state.last_seq)
+            except ConcurrencyError:
+                if attempt == WRITE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def import_units(self, path: str | Path, *, actor: str | None = None, **options) -> list[Event]:
         """Register the units of a CSV file (`unit_id, tier, name, parent_id[, from_year]`)."""
-        state = self.state()
-        payloads, keys = importing.units_from_file(path, state, known_key=self.known_key,
-                                                   **options)
-        return self.store.append(payloads, actor=actor or default_actor(), keys=keys)
+        return self.checked_append(
+            lambda state: importing.units_from_file(path, state, known_key=self.known_key,
+                                                    **options), actor=actor)
 
     def import_submissions(self, path: str | Path, *, actor: str | None = None,
-                           **options) -> list[Event]:
-        """Record every row of a long-form CSV/XLSX file, or nothing if any row is bad."""
-        state = self.state()
-        payloads, keys = importing.submissions_from_file(path, state, self.registry,
-                                                         known_key=self.known_key, **options)
-        return self.store.append(payloads, actor=actor or default_actor(), keys=keys)
+                           reason: str = "", authority: str = "", **options) -> list[Event]:
+        """Record every row of a long-form CSV/XLSX file, or nothing if any row is bad.
+
+        Into a year and tier already published, only with a `reason` (see `submit`)."""
+        return self.checked_append(
+            lambda state: importing.submissions_from_file(
+                path, state, self.registry, known_key=self.known_key, reason=reason,
+                authority=authority, **options), actor=actor)
 
     def submit(self, year: int, unit_id: str, indicator: str, value: str, *,
                evidence: str = "", note: str = "", actor: str | None = None,
-               decimal_comma: bool = False) -> Event | None:
-        """Record one submission; None when the very same submission is already recorded."""
-        state = self.state()
-        payload = importing.check_submission(
-            state, self.registry, year, unit_id, indicator, value, evidence=evidence, note=note,
-            decimal_comma=decimal_comma, known_key=self.known_key)
-        events = self.store.append([payload], actor=actor or default_actor(),
-                                   keys=[importing.idempotency_key(payload)])
+               decimal_comma: bool = False, reason: str = "", authority: str = "") -> Event | None:
+        """Record one submission; None when the very same submission is already recorded.
+
+        A value for a year and tier already published needs a `reason` (and should name the
+        `authority`), as a correction does; so does submitting again a value that was
+        retracted."""
+        def check(state: LogState) -> tuple[list[Payload], list[str]]:
+            payload = importing.check_submission(
+                state, self.registry, year, unit_id, indicator, value, evidence=evidence,
+                note=note, decimal_comma=decimal_comma, known_key=self.known_key,
+                reason=reason, authority=authority)
+            return [payload], [importing.idempotency_key(payload)]
+
+        events = self.checked_append(check, actor=actor)
         return events[0] if events else None
 
     def correct(self, ref: str | int, value: str, *, reason: str, authority: str = "",
                 actor: str | None = None, decimal_comma: bool = False) -> Event:
         """Record a new value for a submission; the submission itself stays in the log."""
         target = self.event(ref)
-        state = self.state()
-        payload = importing.check_correction(state, self.registry, target, value, reason=reason,
-                                             authority=authority, decimal_comma=decimal_comma)
-        return self.store.append([payload], actor=actor or default_actor())[0]
+        return self.checked_append(
+            lambda state: ([importing.check_correction(
+                state, self.registry, target, value, reason=reason, authority=authority,
+                decimal_comma=decimal_comma)], None), actor=actor)[0]
 
     def retract(self, ref: str | int, *, reason: str, authority: str = "",
                 actor: str | None = None) -> Event:
         """Withdraw a submission or a correction; it stays in the log, marked retracted."""
         target = self.event(ref)
-        payload = importing.check_retraction(self.state(), target, reason=reason,
-                                             authority=authority)
-        return self.store.append([payload], actor=actor or default_actor())[0]
+        return self.checked_append(
+            lambda state: ([importing.check_retraction(state, target, reason=reason,
+                                                       authority=authority)], None),
+            actor=actor)[0]
 
     def adopt(self, edition_id: str, year: int, tiers: Sequence[str] | None = None, *,
-              actor: str | None = None) -> list[Event]:
-        """Record that `year` (all the edition's tiers, or `tiers`) is scored by an edition."""
+              actor: str | None = None, reason: str = "", authority: str = "") -> list[Event]:
+        """Record that `year` (all the edition's tiers, or `tiers`) is scored by an edition.
+
+        Replacing the edition (or its content) of a tier that already has one needs a `reason`
+        and an `authority`, and is refused when the new edition has no data for that year and
+        tier (see `adoption_payloads`)."""
+        return self.checked_append(
+            lambda state: (self.adoption_payloads(state, edition_id, year, tiers, reason=reason,
+                                                  authority=authority), None), actor=actor)
+
+    def adoption_payloads(self, state: LogState, edition_id: str, year: int,
+                          tiers: Sequence[str] | None = None, *, reason: str = "",
+                          authority: str = "", dry_run: bool = False) -> list[MethodologyAdopted]:
+        """The adoptions `adopt` would record against `state`, checked (nothing is written)."""
         edition = self.registry.edition(edition_id)
         chosen = list(tiers) if tiers else sorted(edition.methodology.tiers)
         unknown = [t for t in chosen if t not in edition.methodology.tiers]
@@ -193,17 +242,8 @@ class Ictindex:
             raise UsageError(
                 f"{edition_id} has no tier {', '.join(unknown)}; "
                 f"its tiers are {', '.join(sorted(edition.methodology.tiers))}")
-        state = self.state().year_state(year)
-        payloads = []
-        for tier in chosen:
-            current = state.adoption(tier)
-            code = self.registry.adopted_code(edition.methodology, tier)
-            if current and (current.edition, current.content_hash, current.rule_kinds) == (
-                    edition_id, edition.content_hash, code):
-                continue  # already adopted: recording it again would add nothing
-            payloads.append(MethodologyAdopted(year=year, tier=tier, edition=edition_id,
-                                               content_hash=edition.content_hash, rule_kinds=code))
-        return self.store.append(payloads, actor=actor or default_actor())
+        return importing.check_adoptions(state, self.registry, edition_id, year, chosen,
+                                         reason=reason, authority=authority, dry_run=dry_run)
 
 
 def parse_event_ref(ref: str | int) -> str | int:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import click
+from msgspec import UNSET
 
 from events.inputs import InputErrors
 from events.interface import ConcurrencyError, EventNotFound
@@ -104,6 +105,15 @@ def actor_option(f):
                         help="Who records this (default: $ICTINDEX_ACTOR, else the login name).")(f)
 
 
+def after_publication_options(f):
+    f = click.option("--authority", default="",
+                     help="The decision or letter that accepts the values (with --reason).")(f)
+    f = click.option("--reason", default="",
+                     help="Why values come in after the year and tier were published, or "
+                          "again after a retraction (required then, as for a correction).")(f)
+    return f
+
+
 def input_options(f):
     f = click.option("--delimiter", type=click.Choice([",", ";", "tab"]), default=",",
                      show_default=True, help="CSV column separator.")(f)
@@ -151,16 +161,17 @@ def units_import(c: Context, file: str, actor: str | None, delimiter: str, decim
 @actor_option
 @input_options
 @click.option("--sheet", default=None, help="XLSX: the sheet to read (needed with several).")
+@after_publication_options
 @pass_ctx
 @handle_errors
 def import_(c: Context, file: str, actor: str | None, delimiter: str, decimal_comma: bool,
-            sheet: str | None) -> None:
+            sheet: str | None, reason: str, authority: str) -> None:
     """Record the submissions of a CSV or XLSX file, all or nothing.
 
     Columns: year, unit_id, indicator, value[, evidence, note].  Every row is checked first;
     errors are listed as FILE:ROW:COLUMN: message and nothing is recorded.
     """
-    events = c.app.import_submissions(file, actor=actor,
+    events = c.app.import_submissions(file, actor=actor, reason=reason, authority=authority,
                                       **_reader_options(delimiter, decimal_comma, sheet))
     click.echo(f"Recorded {len(events)} submission(s) from {file}" + _range(events))
 
@@ -179,14 +190,15 @@ def _range(events) -> str:
 @click.option("--evidence", default="", help="Document number and date, e.g. '45/BC-UBND 02/03/2021'.")
 @click.option("--note", default="")
 @click.option("--decimal-comma", is_flag=True, help="VALUE uses a decimal comma.")
+@after_publication_options
 @actor_option
 @pass_ctx
 @handle_errors
 def submit(c: Context, year: int, unit: str, indicator: str, value: str, evidence: str, note: str,
-           decimal_comma: bool, actor: str | None) -> None:
+           decimal_comma: bool, reason: str, authority: str, actor: str | None) -> None:
     """Record one indicator value of UNIT for a year."""
     event = c.app.submit(year, unit, indicator, value, evidence=evidence, note=note, actor=actor,
-                         decimal_comma=decimal_comma)
+                         decimal_comma=decimal_comma, reason=reason, authority=authority)
     if event is None:
         click.echo("Already recorded: nothing new.")
     else:
@@ -246,7 +258,7 @@ def _summary(p) -> str:
     for name in ("year", "tier", "unit_id", "indicator", "name", "edition", "value", "corrects",
                  "retracts", "reason", "evidence", "decision"):
         v = getattr(p, name, None)
-        if v not in (None, ""):
+        if v not in (None, "") and v is not UNSET:
             text = output.cell(getattr(v, "choice", v))
             parts.append(f"{name}={text if len(text) <= 60 else text[:59] + '…'}")
     return " ".join(parts)

@@ -99,12 +99,40 @@ def methodologies_show(edition: str, fmt: str) -> None:
 @click.option("--year", type=int, required=True)
 @click.option("--tier", "tiers", multiple=True,
               help="Tier to adopt it for (repeatable; default: every tier of the edition).")
+@click.option("--reason", default="",
+              help="Why a tier that already has an edition changes it (required then).")
+@click.option("--authority", default="",
+              help="The decision that changes the edition (required with a re-adoption).")
+@click.option("--dry-run", is_flag=True,
+              help="Only print what the re-adoption would change; record nothing.")
 @actor_option
 @pass_ctx
 @handle_errors
-def adopt(c: Context, edition: str, year: int, tiers: tuple[str, ...], actor: str | None) -> None:
-    """Record that YEAR is scored with EDITION (with the edition's content hash)."""
-    events = c.app.adopt(edition, year, tiers, actor=actor)
+def adopt(c: Context, edition: str, year: int, tiers: tuple[str, ...], reason: str,
+          authority: str, dry_run: bool, actor: str | None) -> None:
+    """Record that YEAR is scored with EDITION (with the edition's content hash).
+
+    Changing the edition of a tier that already has one prints the diff it causes first.
+    """
+    from engine.diff import render_diff_text
+    from plugins import replay
+
+    state = c.app.state()
+    planned = c.app.adoption_payloads(state, edition, year, tiers, reason=reason,
+                                      authority=authority, dry_run=dry_run)
+    ys = state.year_state(year)
+    for p in planned:
+        if ys.adoption(p.tier) is not None:
+            d = replay.readoption_diff(c.app, year, p.tier, edition, state=state)
+            click.echo(render_diff_text(d).rstrip("\n"))
+    if dry_run:
+        if not planned:
+            click.echo(f"{edition} is already adopted for {year}: nothing would change.")
+        for p in planned:
+            click.echo(f"Would record: {p.year} {p.tier} adopts {p.edition} "
+                       f"({p.content_hash[:12]}…); nothing was recorded (--dry-run)")
+        return
+    events = c.app.adopt(edition, year, tiers, actor=actor, reason=reason, authority=authority)
     if not events:
         click.echo(f"{edition} is already adopted for {year}: nothing new.")
     for e in events:

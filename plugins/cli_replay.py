@@ -6,6 +6,7 @@ import datetime as dt
 
 import click
 
+from engine.asof import parse_as_of
 from engine.diff import render_diff_text
 from engine.explain import render_text
 from engine.result import Ranking
@@ -75,8 +76,20 @@ def rank(c: Context, year: int, tier: str, as_of: str, edition: str | None,
     """Rank a tier of a year, replayed from the log."""
     r = replay.replay(c.app, year, tier, as_of=as_of, edition=edition,
                       allow_changed_edition=allow_changed_edition).ranking
+    check = None
+    if parse_as_of(as_of).kind == "published" and edition is None:
+        # The replay must give what was published; say so loudly when it does not.
+        check = replay.publication_check(c.app, year, tier, r)
+        if not check["reproduces"]:
+            click.echo(f"WARNING: this replay does NOT reproduce publication #{check['seq']} "
+                       f"({check['decision']}): its recorded result hash is "
+                       f"{check['result_hash']}, the replay gives {check['replayed_hash']}; "
+                       "run `ictindex verify`", err=True)
     if fmt == "json":
-        click.echo(output.to_json(ranking_json(r)))
+        data = ranking_json(r)
+        if check is not None:
+            data["publication"] = check
+        click.echo(output.to_json(data))
         return
     methodology = c.app.registry.methodology(r.provenance.edition)
     headers, rows = ranking_rows(r, [comp.code for comp in methodology.tiers[tier].components])
@@ -130,17 +143,27 @@ def diff(c: Context, year: int, tier: str, old: str, new: str, edition: str | No
 @click.option("--tier", type=TIER, required=True)
 @click.option("--decision", required=True, help="The decision that publishes the ranking.")
 @click.option("--date", "date_text", default=None, help="The decision's date (YYYY-MM-DD).")
+@click.option("--supersede", is_flag=True,
+              help="Replace what the same decision published before (needs --reason).")
+@click.option("--reason", default="", help="Why the decision's published result changes.")
 @actor_option
 @pass_ctx
 @handle_errors
 def publish(c: Context, year: int, tier: str, decision: str, date_text: str | None,
-            actor: str | None) -> None:
+            supersede: bool, reason: str, actor: str | None) -> None:
     """Record the publication of the current ranking, with its checkpoint and result hash."""
     date = dt.date.fromisoformat(date_text) if date_text else None
-    event, ranking = replay.publish(c.app, year, tier, decision=decision, date=date,
-                                    actor=actor or default_actor())
+    done = replay.publish(c.app, year, tier, decision=decision, date=date,
+                          actor=actor or default_actor(), supersede=supersede, reason=reason)
+    event, ranking = done
     p = event.payload
-    click.echo(f"Recorded publication #{event.seq}: {tier} {year} under {p.edition}, "
-               f"{len(ranking.rows)} units, decision {p.decision}")
+    if not done.recorded:
+        click.echo(f"Already published: decision {p.decision} published this {tier} {year} "
+                   f"result as #{event.seq}; nothing new.")
+    else:
+        click.echo(f"Recorded publication #{event.seq}: {tier} {year} under {p.edition}, "
+                   f"{len(ranking.rows)} units, decision {p.decision}")
+        if p.supersedes:
+            click.echo(f"supersedes #{c.app.event(p.supersedes).seq}: {p.reason}")
     click.echo(f"checkpoint {p.checkpoint_size}:{p.checkpoint_root}")
     click.echo(f"result hash {p.result_hash}")

@@ -24,6 +24,7 @@ from events.types import (
     IndicatorCorrected,
     IndicatorRetracted,
     IndicatorSubmitted,
+    MethodologyAdopted,
     Payload,
     UnitRegistered,
 )
@@ -147,7 +148,8 @@ class _Checker:
         return found
 
     def submission(self, year_text: str | int, unit_id: str, indicator: str, raw: str, *,
-                   evidence: str, note: str, decimal_comma: bool
+                   evidence: str, note: str, decimal_comma: bool, reason: str = "",
+                   authority: str = ""
                    ) -> tuple[IndicatorSubmitted | None, list[tuple[str, str]]]:
         """The payload, or the (column, message) errors of one row."""
         errors: list[tuple[str, str]] = []
@@ -176,13 +178,18 @@ class _Checker:
         except ValueError as e:
             return None, [("value", str(e))]
         return IndicatorSubmitted(year=year, unit_id=unit_id, indicator=indicator, value=value,
-                                  evidence=evidence, note=note), []
+                                  evidence=evidence, note=note, reason=reason,
+                                  authority=authority), []
 
 
 def submissions_from_file(path: str | Path, state: LogState, registry: Registry, *,
-                          known_key: Any = None, **options: Any
-                          ) -> tuple[list[Payload], list[str]]:
-    """The batch a long-form file makes, or InputErrors listing every bad row."""
+                          known_key: Any = None, reason: str = "", authority: str = "",
+                          **options: Any) -> tuple[list[Payload], list[str]]:
+    """The batch a long-form file makes, or InputErrors listing every bad row.
+
+    `reason` and `authority` go with every row: they are what lets values into a year and
+    tier that was already published (see `_conflict_with_log`)."""
+    reason, authority = free_text("--reason", reason), free_text("--authority", authority)
     checker = _Checker(state, registry)
     file = str(path)
     errors: list[InputError] = []
@@ -199,7 +206,8 @@ def submissions_from_file(path: str | Path, state: LogState, registry: Registry,
             break
         payload, problems = checker.submission(
             r.year, r.unit_id, r.indicator, r.value, evidence=r.evidence, note=r.note,
-            decimal_comma=False)  # the reader already turned a declared decimal comma into a point
+            decimal_comma=False,  # the reader already turned a declared decimal comma into a point
+            reason=reason, authority=authority)
         for column, message in problems:
             errors.append(InputError(file, r.row, column, message))
         if payload is None:
@@ -226,28 +234,48 @@ def submissions_from_file(path: str | Path, state: LogState, registry: Registry,
 
 
 def _conflict_with_log(ys: YearState, payload: IndicatorSubmitted, key: str, known_key: Any) -> str | None:
-    """A value already counts for this cell and this is not the very same submission."""
-    if ys.value(payload.unit_id, payload.indicator) is None:
-        return None  # nothing counts (the case of every row of a new year's import)
-    current = [seq for seq, status in ys.statuses(payload.unit_id, payload.indicator).values()
-               if status == "current"]
-    if not current:
-        return None
+    """Why the log refuses this submission; None for a new value it may take, or for the very
+    same submission recorded before and still counting (the store skips it)."""
+    unit, code, year = payload.unit_id, payload.indicator, payload.year
+    statuses = ys.statuses(unit, code)
     if known_key is not None and known_key(key):
-        return None  # the same submission, imported again: the store skips it
-    seq = current[0]
-    return (f"{payload.unit_id} already has a value for {payload.indicator} in {payload.year} "
-            f"(event #{seq}); to change it, use `ictindex correct {seq} VALUE --reason ...`")
+        retracted = [seq for seq, status in statuses.values() if status == "retracted"]
+        gone = [e for e in ys.source(retracted).values() if e.key == key]
+        current = ys.value(unit, code)
+        restored = current == payload.value and type(current) is type(payload.value)
+        if gone and not restored:
+            # Skipping it would say "already recorded" and leave the value missing; recording
+            # it again without a word would undo a retraction whenever an old file is re-run.
+            return (f"this very submission of {unit} {code} {year} is event #{gone[0].seq}, "
+                    "which was retracted: to record the value again, submit it with "
+                    "--reason (and --authority) saying why it counts again")
+        return None
+    current = [seq for seq, status in statuses.values() if status == "current"]
+    if current and ys.value(unit, code) is not None:
+        seq = current[0]
+        return (f"{unit} already has a value for {code} in {year} "
+                f"(event #{seq}); to change it, use `ictindex correct {seq} VALUE --reason ...`")
+    unit_info = ys.units.get(unit)
+    published = ys.publications(unit_info.tier) if unit_info is not None else ()
+    if published and not payload.reason:
+        last = published[-1]
+        return (f"{year} {unit_info.tier} was published (#{last.seq}, decision "
+                f"{last.payload.decision}): a value recorded after the publication changes "
+                "published totals, so it needs --reason (and --authority), like a correction")
+    return None
 
 
 def check_submission(state: LogState, registry: Registry, year: int, unit_id: str, indicator: str,
                      raw: str, *, evidence: str = "", note: str = "", decimal_comma: bool = False,
-                     known_key: Any = None) -> IndicatorSubmitted:
+                     known_key: Any = None, reason: str = "", authority: str = ""
+                     ) -> IndicatorSubmitted:
     checker = _Checker(state, registry)
     payload, problems = checker.submission(year, nfc(unit_id), nfc(indicator), raw,
                                            evidence=free_text("--evidence", evidence),
                                            note=free_text("--note", note),
-                                           decimal_comma=decimal_comma)
+                                           decimal_comma=decimal_comma,
+                                           reason=free_text("--reason", reason),
+                                           authority=free_text("--authority", authority))
     if problems:
         raise UsageError("; ".join(f"{column}: {message}" for column, message in problems))
     problem = _conflict_with_log(checker.year(payload.year), payload, idempotency_key(payload), known_key)
@@ -308,6 +336,54 @@ def check_retraction(state: LogState, target: Event, *, reason: str, authority: 
     return IndicatorRetracted(retracts=target.event_id, year=p.year, unit_id=p.unit_id,
                               indicator=p.indicator, reason=free_text("--reason", reason),
                               authority=free_text("--authority", authority))
+
+
+# -- adoptions -----------------------------------------------------------------------------
+
+
+def check_adoptions(state: LogState, registry: Registry, edition_id: str, year: int,
+                    tiers: list[str], *, reason: str = "", authority: str = "",
+                    dry_run: bool = False) -> list[MethodologyAdopted]:
+    """The adoptions of `edition_id` for `tiers` of `year` that change something.
+
+    A tier that already has another edition (or other content) is re-adopted: every total of
+    it changes, so it takes a reason and an authority (not for a `dry_run`, which only shows
+    the change), and an edition none of whose indicators has a value for that year and tier is
+    refused (it would score every unit 0).
+    """
+    edition = registry.edition(edition_id)
+    methodology = edition.methodology
+    reason, authority = free_text("--reason", reason), free_text("--authority", authority)
+    ys = state.year_state(year)
+    payloads = []
+    for tier in tiers:
+        current = ys.adoption(tier)
+        code = registry.adopted_code(methodology, tier)
+        if current and (current.edition, current.content_hash, current.rule_kinds) == (
+                edition_id, edition.content_hash, code):
+            continue  # already adopted: recording it again would add nothing
+        if current is not None:
+            what = (f"{year} {tier} is scored by {current.edition}" if current.edition != edition_id
+                    else f"{year} {tier} adopted {edition_id} with other content "
+                         f"(content hash {current.content_hash[:12]}…)")
+            if not dry_run and (not reason or not authority):
+                raise UsageError(f"{what}: adopting {edition_id} instead changes every total of "
+                                 "it, so it needs --reason and --authority (see it first with "
+                                 "--dry-run)")
+            used = {code for c in methodology.tiers[tier].components for cr in c.criteria
+                    for code in cr.indicators}
+            if not any(ys.value(u.unit_id, code) is not None
+                       for u in ys.tier_units(tier) for code in used):
+                raise UsageError(f"{edition_id} has no data for {year} {tier}: none of its "
+                                 f"indicators has a value for a {tier} unit in {year}, so every "
+                                 f"total would be 0; {what}, and stays so")
+        # Only a re-adoption records a reason: `explain` names an adoption with one as such.
+        readopted = current is not None
+        payloads.append(MethodologyAdopted(year=year, tier=tier, edition=edition_id,
+                                           content_hash=edition.content_hash, rule_kinds=code,
+                                           reason=reason if readopted else "",
+                                           authority=authority if readopted else ""))
+    return payloads
 
 
 def _kind(event: Event) -> str:

@@ -21,6 +21,7 @@ from engine.explain import explain as explain_unit
 from engine.fold import LogState
 from engine.rank import rank_tier
 from engine.result import (
+    AdoptionTrace,
     Explanation,
     Mismatch,
     Provenance,
@@ -33,6 +34,7 @@ from engine.result import (
 )
 from engine.score import TierScores, needs_previous, score_tier
 from events.schema import declare_derived
+from events.interface import ConcurrencyError
 from events.types import TIERS, Event, RankingPublished
 from plugins.errors import UsageError
 
@@ -182,7 +184,17 @@ def explain(app: "Ictindex", unit_id: str, year: int, *, as_of: AsOf | str | Non
     tier = tier or tier_of(state, unit_id, year)
     r = replay(app, year, tier, as_of=as_of, edition=edition,
                allow_changed_edition=allow_changed_edition, state=state)
-    return explain_unit(r.scores, unit_id, ranking=r.ranking, provenance=r.ranking.provenance)
+    adopted = state.year_state(year).adoption_event(tier)
+    readoption = None
+    if edition is None and adopted is not None and adopted.payload.reason:
+        # only a re-adoption carries a reason (`adopt` requires one to replace an edition)
+        adopted = app.store.get(adopted.seq)  # the replay read it lean: no actor
+        a = adopted.payload
+        readoption = AdoptionTrace(seq=adopted.seq, event_id=adopted.event_id, edition=a.edition,
+                                   actor=adopted.actor, recorded_at=adopted.recorded_at,
+                                   reason=a.reason, authority=a.authority or "")
+    return explain_unit(r.scores, unit_id, ranking=r.ranking, provenance=r.ranking.provenance,
+                        readoption=readoption)
 
 
 def diff(app: "Ictindex", year: int, tier: str, *, old: AsOf | str, new: AsOf | str,
@@ -195,23 +207,96 @@ def diff(app: "Ictindex", year: int, tier: str, *, old: AsOf | str, new: AsOf | 
     return diff_rankings(a.ranking, b.ranking, between, old_scores=a.scores, new_scores=b.scores)
 
 
+def readoption_diff(app: "Ictindex", year: int, tier: str, edition: str, *,
+                    state: LogState | None = None) -> RankingDiff:
+    """What adopting `edition` for `tier` of `year` instead of the adopted one would change."""
+    old = replay(app, year, tier, allow_changed_edition=True, state=state)
+    new = replay(app, year, tier, edition=edition, state=state)
+    return diff_rankings(old.ranking, new.ranking, [], old_scores=old.scores,
+                         new_scores=new.scores)
+
+
+class Published(tuple):
+    """What `publish` did: `(event, ranking)` as before, and `recorded`, False when the decision
+    had already published this very result (`event` is then that publication)."""
+
+    def __new__(cls, event: Event, ranking: Ranking, recorded: bool = True) -> "Published":
+        self = super().__new__(cls, (event, ranking))
+        self.event, self.ranking, self.recorded = event, ranking, recorded
+        return self
+
+
 def publish(app: "Ictindex", year: int, tier: str, *, decision: str, date: dt.date | None = None,
-            actor: str) -> tuple[Event, Ranking]:
-    """Record the publication of the current ranking of `tier` in `year`."""
-    if not decision.strip():
+            actor: str, supersede: bool = False, reason: str = "") -> Published:
+    """Record the publication of the current ranking of `tier` in `year`.
+
+    The same decision publishing the same result again records nothing (`recorded` False);
+    publishing another result under a decision already published needs `supersede` and a
+    `reason`, recorded with the event it replaces.
+    """
+    from plugins.importing import free_text
+
+    decision = decision.strip()
+    if not decision:
         raise UsageError("a publication needs the decision that publishes it (--decision)")
-    r = replay(app, year, tier)
-    ranking = r.ranking
-    payload = RankingPublished(
-        year=year, tier=tier, edition=ranking.provenance.edition,
-        content_hash=ranking.provenance.content_hash, checkpoint_size=r.seq,
-        # What is published is computed from the stored leaves, not the derived frontier.
-        checkpoint_root=app.store.checkpoint(r.seq).root if r.seq else "",
-        result_hash=result_hash(ranking), decision=decision.strip(), date=date)
-    # expected_last_seq: nothing may slip in between the replay and the publication.
-    [event] = app.store.append([payload], actor=actor, expected_last_seq=r.seq)
-    _keep_published(app, event.seq, ranking)
-    return event, ranking
+    reason = free_text("--reason", reason)
+    if supersede and not reason:
+        raise UsageError("--supersede needs a --reason: why the decision's published result changes")
+    for attempt in range(_PUBLISH_ATTEMPTS):
+        r = replay(app, year, tier)
+        ranking = r.ranking
+        p = ranking.provenance
+        digest = result_hash(ranking)
+        earlier = [e for e in r.state.year_state(year).publications(tier)
+                   if e.payload.decision == decision]
+        supersedes = ""
+        if earlier:
+            last = earlier[-1]
+            q: RankingPublished = last.payload
+            if (q.edition, q.content_hash, q.result_hash) == (p.edition, p.content_hash, digest):
+                return Published(last, ranking, recorded=False)
+            if not supersede:
+                raise UsageError(
+                    f"decision {decision} already published {year} {tier} (#{last.seq}) with "
+                    f"another result (hash {q.result_hash[:16]}…, now {digest[:16]}…): publishing "
+                    "it again replaces what the decision published; pass --supersede with a "
+                    "--reason, or publish under the new decision")
+            supersedes = last.event_id
+        elif supersede:
+            raise UsageError(f"decision {decision} has not published {year} {tier}: "
+                             "there is nothing to supersede")
+        payload = RankingPublished(
+            year=year, tier=tier, edition=p.edition, content_hash=p.content_hash,
+            checkpoint_size=r.seq,
+            # What is published is computed from the stored leaves, not the derived frontier.
+            checkpoint_root=app.store.checkpoint(r.seq).root if r.seq else "",
+            result_hash=digest, decision=decision, date=date, supersedes=supersedes,
+            reason=reason if supersedes else "")
+        # expected_last_seq: nothing may slip in between the replay and the publication; if
+        # something did, replay again.
+        try:
+            [event] = app.store.append([payload], actor=actor, expected_last_seq=r.seq)
+        except ConcurrencyError:
+            if attempt == _PUBLISH_ATTEMPTS - 1:
+                raise
+            continue
+        _keep_published(app, event.seq, ranking)
+        return Published(event, ranking)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+_PUBLISH_ATTEMPTS = 50
+
+
+def publication_check(app: "Ictindex", year: int, tier: str, ranking: Ranking) -> dict:
+    """How a ranking replayed `--as-of published` compares with what was published: the
+    publication's seq, decision and recorded result hash, the hash replayed, and `reproduces`."""
+    event = app.state(year=year).year_state(year).publications(tier)
+    last = event[-1]
+    digest = result_hash(ranking)
+    return {"seq": last.seq, "decision": last.payload.decision,
+            "result_hash": last.payload.result_hash, "replayed_hash": digest,
+            "reproduces": digest == last.payload.result_hash}
 
 
 def _keep_published(app: "Ictindex", seq: int, ranking: Ranking) -> None:

@@ -40,6 +40,7 @@ KIND_VI = {
     "unit_registered": "đăng ký đơn vị",
     "unit_renamed": "đổi tên đơn vị",
     "unit_retired": "thôi hoạt động (sáp nhập, giải thể)",
+    "readopted": "áp dụng lại bộ tiêu chí khác",
 }
 
 STATUS_VI = {
@@ -54,6 +55,7 @@ CAUSE_VI = {
     "own_inputs": "số liệu của chính đơn vị thay đổi",
     "peers": "số liệu của các đơn vị khác thay đổi (tiêu chí so sánh giữa các đơn vị)",
     "edition": "bộ tiêu chí khác",
+    "readopted": "năm được áp dụng lại theo bộ tiêu chí khác",
     "others_moved": "điểm của đơn vị không đổi; các đơn vị khác thay đổi điểm",
     "entered": "mới được xếp hạng",
     "left": "không còn được xếp hạng",
@@ -657,6 +659,8 @@ class _Site:
                 s += f" ({e(ind_names[ev.indicator])})"
             if ev.kind != "retracted":
                 s += f" = <strong>{e(_value(ev.value))}</strong>"
+        if ev.edition is not None:
+            s += f": <code>{e(ev.edition)}</code>"
         if not ev.read:
             s += " <span class=\"muted\">[chỉ tiêu không tính điểm]</span>"
         extra = []
