@@ -327,7 +327,9 @@ class TableReader(Generic[R]):
         header, width = plan.header, plan.width
         before = len(self.errors)
         invalid = False
-        beyond = [i for i in range(width, len(cells)) if _present(cells[i])]
+        # A silent problem (a cell covered by a merge reported at its top-left) is no value.
+        beyond = [i for i in range(width, len(cells))
+                  if _present(cells[i]) and not _silent(cells[i])]
         if beyond:  # one error per row, however many cells (a row may hold thousands)
             more = f" (and {len(beyond) - 1} more after it)" if len(beyond) > 1 else ""
             first = cells[beyond[0]]
@@ -418,6 +420,10 @@ class _Plan:
         self.non_empty = [at[name] for name in spec.non_empty]
         self.years = [at[name] for name in spec.years if name in at]
         self.value = at.get("value")
+
+
+def _silent(cell: object) -> bool:
+    return isinstance(cell, CellProblem) and not cell.message
 
 
 def _present(cell: object) -> bool:
