@@ -164,6 +164,33 @@ def test_excel_and_look_alike_input_is_refused_cleanly(case, hostile_log, run, t
     refused(case, hostile_log, run, tmp_path)
 
 
+def test_a_percent_typed_in_excel_scores_as_shown(hostile_log, run, tmp_path):
+    """95% typed into Excel is stored as 0.95 with the format 0%; it was imported as 0.95 for a
+    percentage indicator (HT1 = 0.04 points instead of 3.80).  The file is written by openpyxl
+    the way Excel writes it; the ratio's 50% (0.50 stored) stays a fraction."""
+    import json
+
+    def percent(ws):
+        ws["D2"].number_format = "0%"
+        ws["D3"].number_format = "0.00%"
+
+    path = _xlsx([HEADER, [2020, "D2", "staff_computer_pct", 0.95, "BC 12", None],
+                  [2020, "D2", "official_email_ratio", 0.5, "BC 12", None]],
+                 tmp=tmp_path, name="percent.xlsx", edit=percent)
+    with zipfile.ZipFile(path) as z:  # what Excel writes for a typed 95%: the fraction
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+    assert re.search(r'<c r="D2" s="\d+" t="n"><v>0\.95</v>', sheet), sheet
+    db, _ = hostile_log
+    result = run(db, "import", path)
+    assert result.exit_code == 0, result.output
+    explained = json.loads(run(db, "explain", "D2", "--year", "2020", "--format", "json").stdout)
+    criteria = {c["code"]: c for comp in explained["components"] for c in comp["criteria"]}
+    values = {i["indicator"]: i["value"] for c in criteria.values() for i in c["inputs"]}
+    assert values["staff_computer_pct"] == "95"
+    assert values["official_email_ratio"] == "0.50"
+    assert criteria["HT1"]["points"] == "3.80"
+
+
 # -- item 6: hostile workbooks, written part by part -------------------------------------------
 
 _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
