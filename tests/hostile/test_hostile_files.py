@@ -431,6 +431,7 @@ def small_import_peak(tmp_path_factory, hostile_template) -> int:
     return peak
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", WORKBOOKS, ids=[w[0] for w in WORKBOOKS])
 def test_a_hostile_workbook_is_refused_in_bounded_memory(case, hostile_log, tmp_path, small_import_peak):
     _, build, prefix, text = case
@@ -445,5 +446,6 @@ def test_a_hostile_workbook_is_refused_in_bounded_memory(case, hostile_log, tmp_
     prefix = prefix.replace("{f}", str(path))
     assert len(lines) == 1 and lines[0].startswith(prefix) and text in lines[0], proc.stderr[-3000:]
     assert snapshot(db) == before
+    print(f"\n{case[0]}: peak RSS {peak >> 20} MiB, one-row CSV {small_import_peak >> 20} MiB")
     # A small multiple of a one-row CSV import's own footprint, whatever the file claims.
     assert peak < 3 * small_import_peak, (peak >> 20, small_import_peak >> 20)
