@@ -283,11 +283,11 @@ def _decimal_text(value: float) -> str:
     return format(Decimal(repr(value)), "f")
 
 
-def _cell_text(cell: Any) -> Cell:
-    value = cell.value
+def _cell_text(value: Any, kind: str, percent: Any) -> Cell:
+    """The cell as Excel shows it; `percent()` says whether its number format is a percentage
+    (None: a style the file does not define), asked only of numbers."""
     if value is None:
         return None
-    kind = getattr(cell, "data_type", None)
     if kind == "f" or type(value).__name__ in ("ArrayFormula", "DataTableFormula"):
         text = value if isinstance(value, str) else getattr(value, "text", "") or ""
         return CellProblem(f"cell holds the formula {text}: paste the values instead")
@@ -299,12 +299,11 @@ def _cell_text(cell: Any) -> Cell:
         if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
             return CellProblem(f"cell holds the non-finite number {value}")
         text = str(value) if isinstance(value, int) else _decimal_text(value)
-        try:
-            number_format = cell.number_format
-        except (IndexError, KeyError, TypeError):
+        shows_percent = percent()
+        if shows_percent is None:
             return CellProblem(f"the cell's style is not defined in the file: the file is "
                                f"damaged; {_SAVE_AGAIN}")
-        if _is_percent(number_format):
+        if shows_percent:
             # Excel stores a typed 95% as 0.95 and shows it as 95%: read what is shown.
             return NumberText(format(Decimal(text).scaleb(2), "f") + "%")
         return NumberText(text)
@@ -402,6 +401,18 @@ def _rows(wb: Any, ws: Any, merges: list[tuple[int, int, int, int]]
     from openpyxl.worksheet._reader import WorkSheetParser
 
     marks = _MergeMarks(merges)
+    percent_styles: dict[int, bool | None] = {}
+
+    def percent(style_id: int) -> bool | None:
+        """Whether cells of this style show a percentage (None: a style the file lacks)."""
+        if style_id not in percent_styles:
+            try:
+                number_format = ReadOnlyCell(ws, 0, 0, None, "n", style_id).number_format
+                percent_styles[style_id] = _is_percent(number_format)
+            except (IndexError, KeyError, TypeError):
+                percent_styles[style_id] = None
+        return percent_styles[style_id]
+
     with wb._archive.open(ws._worksheet_path) as src:
         parser = WorkSheetParser(src, _SharedStrings(ws._shared_strings), data_only=False,
                                  epoch=wb.epoch, date_formats=wb._date_formats,
@@ -441,7 +452,8 @@ def _rows(wb: Any, ws: Any, merges: list[tuple[int, int, int, int]]
                     continue
                 while len(row) < col:
                     row.append(None)
-                row[col - 1] = _cell_text(ReadOnlyCell(ws, **c))
+                row[col - 1] = _cell_text(c["value"], c["data_type"],
+                                          lambda: percent(c["style_id"]))
             if beyond is not None:
                 row.extend([None] * (READ_COLUMNS - len(row)))
                 row.append(CellProblem("a value far beyond the last named column", beyond))
