@@ -461,3 +461,21 @@ def test_a_hostile_workbook_is_refused_in_bounded_memory(case, hostile_log, tmp_
     print(f"\n{case[0]}: peak RSS {peak >> 20} MiB, one-row CSV {small_import_peak >> 20} MiB")
     # A small multiple of a one-row CSV import's own footprint, whatever the file claims.
     assert peak < 3 * small_import_peak, (peak >> 20, small_import_peak >> 20)
+
+
+@pytest.mark.slow
+def test_the_worst_workbook_the_limits_let_through_stays_small(hostile_log, tmp_path, small_import_peak):
+    """Just under the limits on what openpyxl loads whole: ~250,000 shared texts (a million XML
+    elements), all held in memory while the sheet is read.  The bad last row makes the import
+    read them all and refuse."""
+    texts = "".join(f"<si><t>{i:x}</t></si>" for i in range(249_000))
+    path = book(tmp_path, "worst.xlsx", shared=f'<?xml version="1.0"?><sst {_NS}>{texts}</sst>',
+                rows=_SHEET_ROWS + '<row r="3"><c r="A3"><v>2020</v></c><c r="B3" t="s"><v>248999</v></c>'
+                '<c r="C3" t="inlineStr"><is><t>computers_total</t></is></c><c r="D3"><v>1</v></c></row>')
+    db, _ = hostile_log
+    proc, peak = import_capped(db, path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert f"{path}:3:unit_id: unknown unit '{248_999:x}'" in proc.stderr.splitlines()
+    print(f"\nworst workbook within the limits: peak RSS {peak >> 20} MiB, "
+          f"one-row CSV {small_import_peak >> 20} MiB")
+    assert peak < 3 * small_import_peak, (peak >> 20, small_import_peak >> 20)
