@@ -93,12 +93,18 @@ _MERGE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Za-z]+[0-9]+)(?::(
 _STRUCTURE = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)?(row|sheetData)[\s/>]")
 _DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
 _ENCODING = re.compile(rb"""^<\?xml[^>]*?\sencoding\s*=\s*["']([^"']*)["']""")
-_OVERLAP = 64  # bytes kept from the previous chunk so that a pattern cut in two is found
+_ROW_NUMBER = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*?\sr=\"([0-9]{1,15})\"")
+_TAG = 256  # bytes in which a row's tag shows its number
+_OVERLAP = 512  # bytes kept from the previous chunk so that a pattern cut in two is found
 _SAVE_AGAIN = "open it in Excel and save it again, or save the sheet as CSV UTF-8 and import that"
 
 
 class _Refused(Exception):
-    """A check of `check_archive` failed (becomes a WorkbookError)."""
+    """A check of `check_archive` failed (becomes a WorkbookError) at `row`."""
+
+    def __init__(self, message: str, row: int = 1) -> None:
+        super().__init__(message)
+        self.row = row
 
 
 def _is_worksheet(name: str) -> bool:
@@ -139,7 +145,7 @@ def check_archive(path: str | Path) -> dict[str, list[tuple[int, int, int, int]]
             try:
                 found = _scan_xml(archive, info, sheet)
             except _Refused as exc:
-                raise WorkbookError(f"part {name}: {exc}") from None
+                raise WorkbookError(f"part {name}: {exc}", min(max(exc.row, 1), MAX_ROW)) from None
             except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
                 raise WorkbookError(f"part {name} cannot be unpacked ({exc}): the file is "
                                     f"damaged; {_SAVE_AGAIN}") from None
@@ -157,16 +163,16 @@ def _scan_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: bool
     offset = 0  # bytes of the part before the current chunk
     run = 0  # bytes since the last '<'
     tags = 0  # '<' outside the cells (a worksheet) or in all (any other part)
-    rows = 0
+    rows = 0  # rows seen
+    number = 0  # the number of the current row, as openpyxl counts it
     data_start: int | None = None  # where <sheetData> opens
     data_end: int | None = None  # and where it closes
     row_start = None  # where the current row began
     seen = -1  # the last structural tag handled (chunks overlap)
     with archive.open(info) as f:
-        while True:
-            chunk = f.read(_CHUNK)
-            if not chunk:
-                break
+        ahead = f.read(_CHUNK)
+        while ahead:
+            chunk, ahead = ahead, f.read(_CHUNK)
             if offset == 0:
                 _check_encoding(chunk)
             first = chunk.find(b"<")
@@ -190,6 +196,8 @@ def _scan_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: bool
                     raise _Refused(f"more than {MAX_ELEMENTS:,} XML elements: {_SAVE_AGAIN}")
             else:
                 for m in _STRUCTURE.finditer(data):
+                    if ahead and m.start() > len(data) - _TAG:
+                        break  # the tag may be cut: it is read again with the next chunk
                     at = base + m.start()
                     if at <= seen:
                         continue
@@ -198,12 +206,14 @@ def _scan_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: bool
                     if tag == b"row" and closing:
                         continue
                     if row_start is not None and at - row_start > MAX_ROW_XML:
-                        raise _Refused(f"row {rows} holds more than {MAX_ROW_XML:,} bytes of "
-                                       f"XML: {_SAVE_AGAIN}")
+                        raise _Refused(f"row {number} holds more than {MAX_ROW_XML:,} bytes of "
+                                       f"XML: {_SAVE_AGAIN}", number)
                     if tag == b"row":
                         rows += 1
                         if rows > MAX_ROW:
                             raise _Refused(f"more than {MAX_ROW:,} rows, Excel's limit")
+                        found = _ROW_NUMBER.match(data, m.start(), m.start() + _TAG)
+                        number = int(found.group(1)) if found else number + 1
                         row_start = at
                     elif closing:
                         data_end, row_start = at, None
@@ -226,7 +236,8 @@ def _scan_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: bool
             tail = data[-_OVERLAP:]
             offset += len(chunk)
     if row_start is not None and offset - row_start > MAX_ROW_XML:
-        raise _Refused(f"row {rows} holds more than {MAX_ROW_XML:,} bytes of XML: {_SAVE_AGAIN}")
+        raise _Refused(f"row {number} holds more than {MAX_ROW_XML:,} bytes of XML: "
+                       f"{_SAVE_AGAIN}", number)
     return sorted(merges)
 
 

@@ -382,7 +382,7 @@ WORKBOOKS = [
     ("shared-string-negative-index", shared_string_negative_index, "{f}:3:*: ",
      "a cell refers to shared text #-1"),
     ("zip-bomb-sheet", zip_bomb_sheet, "{f}:1:*: ", "part xl/worksheets/sheet1.xml is compressed"),
-    ("one-row-of-170000-cells", one_row_of_a_million_cells, "{f}:1:*: ",
+    ("one-row-of-170000-cells", one_row_of_a_million_cells, "{f}:3:*: ",
      "row 3 holds more than 1,048,576 bytes of XML"),
     ("more-rows-than-excel", too_many_rows, "{f}:1:*: ", "more than 1,048,576 rows"),
     ("utf16-part", utf16_part, "{f}:1:*: ", "not UTF-8 XML"),
