@@ -26,6 +26,7 @@ parser still rejects is a `WorkbookError` naming the row being read.
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 import re
 import zipfile
 import zlib
@@ -50,7 +51,7 @@ MAX_SHEET = 512 << 20  # uncompressed bytes of a worksheet (streamed, never held
 MAX_RATIO = 100  # uncompressed / compressed size of a part over 1 MiB (a "zip bomb")
 MAX_TEXT = 1 << 20  # bytes between two '<': one text or tag (Excel's cell limit is 32,767 characters)
 MAX_ROW_XML = 1 << 20  # bytes of one row's XML (openpyxl builds one row's elements at a time)
-MAX_ELEMENTS = 1_000_000  # '<' in a part that openpyxl loads whole (~60 MiB of elements)
+MAX_ELEMENTS = 1_000_000  # '<' in a part that openpyxl loads whole (~40 MiB of elements)
 MAX_OUTSIDE = 100_000  # '<' in a worksheet before and after its cells (held whole)
 
 _CHUNK = 1 << 20  # == MAX_TEXT: a text run longer than that spans a whole chunk without '<'
@@ -93,6 +94,7 @@ _MERGE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Za-z]+[0-9]+)(?::(
 _STRUCTURE = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)?(row|sheetData)[\s/>]")
 _DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
 _ENCODING = re.compile(rb"""^<\?xml[^>]*?\sencoding\s*=\s*["']([^"']*)["']""")
+_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 _ROW_NUMBER = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*?\sr=\"([0-9]{1,15})\"")
 _TAG = 256  # bytes in which a row's tag shows its number
 _OVERLAP = 512  # bytes kept from the previous chunk so that a pattern cut in two is found
@@ -107,10 +109,6 @@ class _Refused(Exception):
         self.row = row
 
 
-def _is_worksheet(name: str) -> bool:
-    return "worksheets/" in name
-
-
 def check_archive(path: str | Path) -> dict[str, list[tuple[int, int, int, int]]]:
     """Check the archive as described in the module docstring; the merged ranges of every
     worksheet part, (min_row, min_col, max_row, max_col), at most MAX_MERGES + 1 each.
@@ -122,47 +120,100 @@ def check_archive(path: str | Path) -> dict[str, list[tuple[int, int, int, int]]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise WorkbookError(f"not a readable XLSX workbook: {exc}") from None
     merges: dict[str, list[tuple[int, int, int, int]]] = {}
+    big: dict[str, str] = {}  # parts openpyxl must not load whole -> why
     with archive:
         infos = archive.infolist()
         if len(infos) > MAX_MEMBERS:
             raise WorkbookError(f"not a spreadsheet: the archive has {len(infos):,} parts")
         for info in infos:
             name = info.filename
-            sheet = _is_worksheet(name)
-            limit = MAX_SHEET if sheet else MAX_PART
-            if info.file_size > limit:
+            if info.file_size > MAX_SHEET:
                 raise WorkbookError(
                     f"part {name} would unpack to {info.file_size:,} bytes, more than the "
-                    f"{limit:,} a workbook of submissions needs: save the sheet as CSV UTF-8 "
-                    "and import that")
+                    f"{MAX_SHEET:,} a workbook of submissions needs: save the sheet as CSV "
+                    "UTF-8 and import that")
             if info.file_size > 1 << 20 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
                 raise WorkbookError(
                     f"part {name} is compressed {info.file_size // max(info.compress_size, 1):,} "
                     f"times (a spreadsheet is at most ~{MAX_RATIO}): this is not a workbook "
                     "saved by a spreadsheet program")
-            if not name.endswith((".xml", ".rels")):
-                continue
             try:
-                found = _scan_xml(archive, info, sheet)
+                found, elements, root = _scan_xml(archive, info)
             except _Refused as exc:
                 raise WorkbookError(f"part {name}: {exc}", min(max(exc.row, 1), MAX_ROW)) from None
             except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
                 raise WorkbookError(f"part {name} cannot be unpacked ({exc}): the file is "
                                     f"damaged; {_SAVE_AGAIN}") from None
-            if sheet:
+            if root == b"worksheet":
                 merges[name] = found
+            if info.file_size > MAX_PART:
+                big[name] = f"would unpack to {info.file_size:,} bytes (more than {MAX_PART:,})"
+            elif elements > MAX_ELEMENTS:
+                big[name] = f"holds more than {MAX_ELEMENTS:,} XML elements"
+            if name in big and root != b"worksheet":
+                raise _too_big(name, big[name])
+        # Only a worksheet is streamed; every other part is loaded whole, so a large part must
+        # be named a worksheet, and nothing else, by the content types and the relationships.
+        streamed = _streamed_worksheets(archive) if big else set()
+        for name, why in big.items():
+            if name not in streamed:
+                raise _too_big(name, why)
     return merges
 
 
-def _scan_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: bool
-              ) -> list[tuple[int, int, int, int]]:
-    """One streaming pass over an XML part (reading stops at the declared size: zipfile
-    checks the CRC of exactly that many bytes)."""
+def _too_big(name: str, why: str) -> WorkbookError:
+    return WorkbookError(f"part {name} {why}, more than a part other than a worksheet may hold "
+                         "(it is read whole): save the sheet as CSV UTF-8 and import that")
+
+
+_WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+# Parts openpyxl reads whole by their fixed names, whatever the manifest says.
+_READ_WHOLE = {"[Content_Types].xml", "xl/styles.xml", "docProps/core.xml", "docProps/custom.xml",
+               "xl/theme/theme1.xml", "xl/workbook.xml"}
+
+
+def _streamed_worksheets(archive: zipfile.ZipFile) -> set[str]:
+    """The parts that the relationships name only as worksheets and the content types declare
+    only as worksheets (the relationship parts and the manifest are small: checked above)."""
+    from xml.etree.ElementTree import fromstring
+
+    def local(tag: str) -> str:
+        return tag.rsplit("}", 1)[-1]
+
+    names = set(archive.namelist())
+    types: dict[str, set[str]] = {}
+    if "[Content_Types].xml" in names:
+        for node in fromstring(archive.read("[Content_Types].xml")):
+            if local(node.tag) == "Override":
+                part = node.get("PartName", "").lstrip("/")
+                types.setdefault(part, set()).add(node.get("ContentType", ""))
+    sheets: set[str] = set()
+    others: set[str] = set(_READ_WHOLE)
+    for rels in (n for n in names if n.endswith(".rels")):
+        folder = posixpath.dirname(posixpath.dirname(rels))  # a/b/_rels/c.rels -> a/b
+        for node in fromstring(archive.read(rels)):
+            target = node.get("Target", "")
+            if node.get("TargetMode") == "External" or not target:
+                continue
+            part = posixpath.normpath(target.lstrip("/") if target.startswith("/")
+                                      else posixpath.join(folder, target))
+            (sheets if node.get("Type", "").endswith("/worksheet") else others).add(part)
+    return {p for p in sheets - others if types.get(p) == {_WORKSHEET_TYPE}}
+
+
+def _scan_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo
+              ) -> tuple[list[tuple[int, int, int, int]], int, bytes | None]:
+    """One streaming pass over a part (reading stops at the declared size: zipfile checks the
+    CRC of exactly that many bytes): its merged ranges, how many '<' it holds, and the name of
+    its root element (None: not XML, such as a picture, which no XML parser reads far)."""
     merges: set[tuple[int, int, int, int]] = set()
     tail = b""
     offset = 0  # bytes of the part before the current chunk
     run = 0  # bytes since the last '<'
-    tags = 0  # '<' outside the cells (a worksheet) or in all (any other part)
+    tags = 0  # '<' outside the cells (a worksheet)
+    elements = 0  # '<' in all
+    root: bytes | None = None
+    sheet = False
     rows = 0  # rows seen
     number = 0  # the number of the current row, as openpyxl counts it
     data_start: int | None = None  # where <sheetData> opens
@@ -174,7 +225,10 @@ def _scan_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: bool
         while ahead:
             chunk, ahead = ahead, f.read(_CHUNK)
             if offset == 0:
-                _check_encoding(chunk)
+                root = _root(chunk)
+                if root is None:
+                    return [], 0, None
+                sheet = root == b"worksheet"
             first = chunk.find(b"<")
             if first < 0:
                 run += len(chunk)
@@ -190,11 +244,8 @@ def _scan_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: bool
             if _DECLARATION.search(data):
                 raise _Refused("a DOCTYPE or ENTITY declaration, which Excel never writes "
                                "(it can make an XML parser expand text without end)")
-            if not sheet:
-                tags += chunk.count(b"<")
-                if tags > MAX_ELEMENTS:
-                    raise _Refused(f"more than {MAX_ELEMENTS:,} XML elements: {_SAVE_AGAIN}")
-            else:
+            elements += chunk.count(b"<")
+            if sheet:
                 for m in _STRUCTURE.finditer(data):
                     if ahead and m.start() > len(data) - _TAG:
                         break  # the tag may be cut: it is read again with the next chunk
@@ -238,17 +289,24 @@ def _scan_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: bool
     if row_start is not None and offset - row_start > MAX_ROW_XML:
         raise _Refused(f"row {number} holds more than {MAX_ROW_XML:,} bytes of XML: "
                        f"{_SAVE_AGAIN}", number)
-    return sorted(merges)
+    return sorted(merges), elements, root
 
 
-def _check_encoding(start: bytes) -> None:
-    """Only UTF-8 (what Excel writes): the checks on bytes above hold for it."""
-    if start[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in start[:4]:
+def _root(start: bytes) -> bytes | None:
+    """The root element's name of an XML part in UTF-8 (what Excel writes: the checks on bytes
+    above hold for it); None for a part that is not XML at all."""
+    if start[:2] in (b"\xff\xfe", b"\xfe\xff") or start[:2] in (b"<\x00", b"\x00<") \
+            or start[:4] == b"\x00\x00\xfe\xff":
         raise _Refused("not UTF-8 XML (Excel writes UTF-8)")
-    m = _ENCODING.match(start.removeprefix(b"\xef\xbb\xbf"))
+    text = start.removeprefix(b"\xef\xbb\xbf")
+    if not text.startswith(b"<"):
+        return None
+    m = _ENCODING.match(text)
     if m and m.group(1).lower() not in (b"utf-8", b"utf8", b"us-ascii", b"ascii"):
         raise _Refused(f"XML in the encoding {m.group(1).decode('ascii', 'replace')!r} "
                        "(Excel writes UTF-8)")
+    m = _ROOT.search(text)
+    return m.group(1) if m else b""
 
 
 def _range(a: bytes, b: bytes) -> tuple[int, int, int, int]:

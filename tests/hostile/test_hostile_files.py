@@ -206,7 +206,8 @@ _SHEET_ROWS = ('<row r="1"><c r="A1" t="inlineStr"><is><t>year</t></is></c>'
 
 
 def book(tmp: Path, name: str, *, rows: str | bytes = _SHEET_ROWS, after: str = "",
-         shared: str | bytes | None = None, styles: str | bytes | None = None,
+         shared: str | bytes | None = None, shared_name: str = "sharedStrings.xml",
+         styles: str | bytes | None = None,
          stored: bool = False, big: dict[str, object] | None = None) -> Path:
     """A minimal workbook of one sheet, part by part.  `big` maps a part name to an iterable
     of byte chunks, streamed into the archive (parts far larger than memory allows)."""
@@ -220,10 +221,10 @@ def book(tmp: Path, name: str, *, rows: str | bytes = _SHEET_ROWS, after: str = 
     rels = f'<Relationship Id="rId1" Type="{_R}/worksheet" Target="worksheets/sheet1.xml"/>'
     parts: dict[str, bytes | str] = {}
     if shared is not None:
-        overrides += ('<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.'
+        overrides += (f'<Override PartName="/xl/{shared_name}" ContentType="application/vnd.'
                       'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>')
-        rels += f'<Relationship Id="rId2" Type="{_R}/sharedStrings" Target="sharedStrings.xml"/>'
-        parts["xl/sharedStrings.xml"] = shared
+        rels += f'<Relationship Id="rId2" Type="{_R}/sharedStrings" Target="{shared_name}"/>'
+        parts[f"xl/{shared_name}"] = shared
     if styles is not None:
         overrides += ('<Override PartName="/xl/styles.xml" ContentType="application/vnd.'
                       'openxmlformats-officedocument.spreadsheetml.styles+xml"/>')
@@ -353,6 +354,14 @@ def style_bomb(tmp: Path) -> Path:
                 .encode() + b"<a/>" * 1_200_000 + b"</styleSheet>")
 
 
+def shared_strings_disguised_as_a_worksheet(tmp: Path) -> Path:
+    """A part under worksheets/ whose root is <worksheet>, but which the manifest and the
+    relationships make the shared strings: openpyxl would load it whole."""
+    return book(tmp, "disguised.xlsx", stored=True, shared_name="worksheets/sst.xml",
+                shared=f'<?xml version="1.0"?><worksheet {_NS}><sheetData>'.encode()
+                + b"<si><t>a</t></si>" * 300_000 + b"</sheetData></worksheet>")
+
+
 def rows_out_of_order(tmp: Path) -> Path:
     row9 = (_SHEET_ROWS[_SHEET_ROWS.index('<row r="2">'):].replace('2"', '9"')
             .replace("computers_total", "computers_broadband").replace("<v>12<", "<v>10<"))
@@ -388,6 +397,9 @@ WORKBOOKS = [
     ("utf16-part", utf16_part, "{f}:1:*: ", "not UTF-8 XML"),
     ("column-beyond-xfd", column_beyond_xfd, "{f}:3:*: ", "the file is damaged"),
     ("a-million-elements-in-styles", style_bomb, "{f}:1:*: ", "more than 1,000,000 XML elements"),
+    ("shared-strings-disguised-as-a-worksheet", shared_strings_disguised_as_a_worksheet,
+     "{f}:1:*: ", "part xl/worksheets/sst.xml holds more than 1,000,000 XML elements, more than "
+     "a part other than a worksheet may hold"),
     ("rows-out-of-order", rows_out_of_order, "{f}:9:*: ", "row 4 comes after row 9"),
     ("undefined-style", undefined_style, "{f}:2:value: ", "the cell's style is not defined in the file"),
 ]
