@@ -25,12 +25,26 @@ from pathlib import Path
 
 import pytest
 from hostile_kit import snapshot
-from test_hostile_inputs import HEADER, ROOT, Case, _xlsx
+from test_hostile_inputs import HEADER, ROOT, Case
 from test_hostile_inputs import test_a_bad_input_is_refused_cleanly_and_the_log_is_untouched as refused
 
 CORPUS = Path(__file__).parent / "corpus"  # the earlier cases' files (a baseline import)
 
 # -- item 1: Excel as people use it (openpyxl writes these the way Excel does) -----------------
+
+
+def _xlsx(rows: list[list], *, tmp: Path, name: str, edit=None) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    for row in rows:
+        ws.append(row)
+    if edit:
+        edit(ws)
+    path = tmp / name
+    wb.save(path)
+    return path
 
 
 def xlsx_percent_for_a_count(tmp: Path) -> Path:
