@@ -21,9 +21,11 @@ _NO = frozenset({"no", "n", "không", "khong", "0", "false"})
 # unaccented co/khong).
 YES_NO_WORDS = "yes/no, có/không, 1/0, true/false"
 
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
-_GROUPED = re.compile(r"[+-]?\d{1,3}(?:[,.]\d{3})+(?:[.,]\d+)?")
-_SPACED = re.compile(r"[+-]?\d{1,3}(?:[ '_]\d{3})+(?:[.,]\d+)?")
+# ASCII digits only: Python's Decimal and int read any Unicode digit ('৪৪' is 44, '４４' too),
+# which lets a look-alike through.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:[,.][0-9]{3})+(?:[.,][0-9]+)?")
+_SPACED = re.compile(r"[+-]?[0-9]{1,3}(?:[ '_][0-9]{3})+(?:[.,][0-9]+)?")
 _NOT_FINITE = frozenset({"nan", "snan", "qnan", "inf", "infinity"})
 
 
@@ -55,8 +57,25 @@ def parse_value(indicator: Indicator, raw: str, *, decimal_comma: bool = False) 
 
 
 def _parse_number(indicator: Indicator, text: str, decimal_comma: bool) -> Decimal:
-    if indicator.type == "percentage" and text.endswith("%"):
+    foreign = next((ch for ch in text if not ch.isascii() and unicodedata.category(ch) == "Nd"), None)
+    if foreign is not None:
+        raise ValueError(f"{text!r} has the digit {foreign!r} "
+                         f"({unicodedata.name(foreign, 'a non-ASCII digit')}): "
+                         "write numbers with the digits 0-9")
+    percent = text.endswith("%")
+    if percent:
+        # What a cell formatted as a percentage shows (95% holds 0.95): the number itself for a
+        # percentage, a hundredth of it for a ratio, and a mistake for anything else.
+        if indicator.type not in ("percentage", "ratio"):
+            raise ValueError(f"{text!r} is a percentage, but {indicator.code} is not (it is a "
+                             f"{indicator.type} indicator): write the number itself")
         text = text[:-1].rstrip()
+        number = _parse_plain_number(text, decimal_comma)
+        return number if indicator.type == "percentage" else number.scaleb(-2)
+    return _parse_plain_number(text, decimal_comma)
+
+
+def _parse_plain_number(text: str, decimal_comma: bool) -> Decimal:
     if text.lstrip("+-").casefold() in _NOT_FINITE:
         raise ValueError(f"{text!r} is not a finite number")
     if _SPACED.fullmatch(text):
@@ -104,6 +123,8 @@ def check_value(indicator: Indicator, value: Value) -> Value:
     d = Decimal(value)
     if not d.is_finite():
         raise ValueError(f"{d} is not a finite number")
+    if d.is_zero() and d.is_signed():
+        d = d.copy_abs()  # one zero: -0.00 is recorded as 0.00, with the scale as written
     if kind == "count":
         if d != d.to_integral_value() or d < 0:
             raise ValueError(f"a count must be a whole number ≥ 0, got {_plain(d)}")

@@ -39,7 +39,7 @@ from .tables import (
     TableSpec,
     UnitRow,
 )
-from .xlsx import CellProblem, NumberText, WorkbookError, iter_xlsx_rows
+from .xlsx import CellProblem, DateText, NumberText, WorkbookError, iter_xlsx_rows
 
 MAX_FIELD_LENGTH = 2000
 DELIMITERS = {",": "','", ";": "';'", "\t": "'\\t'"}
@@ -48,9 +48,19 @@ WHOLE_ROW = "*"  # the column of an error about a whole row or file
 MAX_ERRORS = 1000  # a file with more problems is not read further (memory stays bounded)
 
 _BAD_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
-# Invisible characters that make text look other than it is: zero-width spaces and joiners,
-# direction marks, bidirectional embeddings/overrides/isolates ("Trojan Source"), word joiners.
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069]")
+# Characters that make text look other than it is, so that two ids that look identical are
+# different: every format character (Unicode category Cf: soft hyphen, zero-width spaces and
+# joiners, direction marks, bidirectional embeddings/overrides/isolates ("Trojan Source"), the
+# Arabic letter mark, tag characters...) and every other default-ignorable code point, which
+# renders as nothing (Hangul fillers, variation selectors, the combining grapheme joiner,
+# Mongolian and Khmer invisible signs).  Combining accents (Vietnamese) are not among them.
+# tests/events/test_input_files.py checks the class against the Unicode database.
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160"
+    "\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164"
+    "\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
 
 _COMMA_NUMBER = re.compile(r"[+-]?[0-9]+,[0-9]+")
 _DOT_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)+(,[0-9]+)?")
@@ -74,7 +84,9 @@ def text_problem(text: str, max_length: int = MAX_FIELD_LENGTH) -> str | None:
                 "(line breaks and tabs are not allowed inside a field)")
     bad = _INVISIBLE.search(text)
     if bad:
-        return (f"invisible formatting character U+{ord(bad.group()):04X} in the text "
+        name = unicodedata.name(bad.group(), "")
+        return (f"invisible formatting character U+{ord(bad.group()):04X}"
+                f"{f' ({name})' if name else ''} in the text "
                 "(it makes the text look other than it is): delete it")
     if len(text) > max_length:
         return f"{len(text)} characters, more than the {max_length} allowed"
@@ -165,7 +177,7 @@ class TableReader(Generic[R]):
         try:
             yield from iter_xlsx_rows(self.path, self.sheet)
         except WorkbookError as exc:
-            raise _Stop(InputError(self.file, 1, WHOLE_ROW, str(exc))) from None
+            raise _Stop(InputError(self.file, exc.row, WHOLE_ROW, str(exc))) from None
 
     def _csv_rows(self) -> Iterator[tuple[int, list]]:
         try:
@@ -212,7 +224,11 @@ class TableReader(Generic[R]):
         ok = True
         # Trailing unnamed columns are tolerated (spreadsheets keep formatted empty cells);
         # data in them is reported row by row.
-        last = max(i for i, c in enumerate(cells) if _present(c))
+        far = [c for c in cells if isinstance(c, CellProblem) and c.column]
+        for cell in far[:1]:  # a cell far right, never read: its column has no name either
+            self.error(number, f"column {cell.column}", cell.message)
+            ok = False
+        last = max((i for i, c in enumerate(cells) if _present(c) and c not in far), default=-1)
         for i, cell in enumerate(cells[: last + 1]):
             if isinstance(cell, CellProblem):
                 if cell.message:
@@ -286,6 +302,8 @@ class TableReader(Generic[R]):
         joined = "\x00".join(texts)
         if not joined.isascii():
             joined = unicodedata.normalize("NFC", joined)
+            if _INVISIBLE.search(joined):  # printable but invisible (a Hangul filler...)
+                return self._row_by_field(number, cells, plan)
             texts = joined.split("\x00")
         if len(joined) > self.max_field_length and max(map(len, texts)) > self.max_field_length:
             return self._row_by_field(number, cells, plan)
@@ -309,10 +327,17 @@ class TableReader(Generic[R]):
         header, width = plan.header, plan.width
         before = len(self.errors)
         invalid = False
-        beyond = [i for i in range(width, len(cells)) if _present(cells[i])]
+        # A silent problem (a cell covered by a merge reported at its top-left) is no value.
+        beyond = [i for i in range(width, len(cells))
+                  if _present(cells[i]) and not _silent(cells[i])]
         if beyond:  # one error per row, however many cells (a row may hold thousands)
             more = f" (and {len(beyond) - 1} more after it)" if len(beyond) > 1 else ""
-            self.error(number, f"column {beyond[0] + 1}", f"a value beyond the last named column{more}")
+            first = cells[beyond[0]]
+            if isinstance(first, CellProblem) and first.column:  # a cell never read, far right
+                self.error(number, f"column {first.column}", first.message)
+            else:
+                self.error(number, f"column {beyond[0] + 1}",
+                           f"a value beyond the last named column{more}")
         values: dict[str, str] = {}
         limit = self.max_field_length
         for i, name in header:
@@ -323,6 +348,11 @@ class TableReader(Generic[R]):
                 invalid = True
                 continue
             numeric = isinstance(cell, NumberText)
+            if name == "value" and isinstance(cell, DateText):
+                self.error(number, name, f"{cell.strip()!r} is not a number: the cell holds a "
+                           "date (Excel turns some typed values, such as 1/5, into dates); "
+                           "format the cell as Number and type the value again")
+                continue
             text = (cell or "").strip()
             if not text.isascii():
                 text = unicodedata.normalize("NFC", text)
@@ -390,6 +420,10 @@ class _Plan:
         self.non_empty = [at[name] for name in spec.non_empty]
         self.years = [at[name] for name in spec.years if name in at]
         self.value = at.get("value")
+
+
+def _silent(cell: object) -> bool:
+    return isinstance(cell, CellProblem) and not cell.message
 
 
 def _present(cell: object) -> bool:
