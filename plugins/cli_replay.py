@@ -9,6 +9,7 @@ import click
 from engine.diff import render_diff_text
 from engine.explain import render_text
 from engine.result import Ranking
+from engine.score import missing_inputs
 from events.types import TIERS
 from plugins import output, replay
 from plugins.app import default_actor
@@ -72,15 +73,19 @@ def ranking_json(ranking: Ranking) -> dict:
 def rank(c: Context, year: int, tier: str, as_of: str, edition: str | None,
          allow_changed_edition: bool, fmt: str) -> None:
     """Rank a tier of a year, replayed from the log."""
-    r = replay.replay(c.app, year, tier, as_of=as_of, edition=edition,
-                      allow_changed_edition=allow_changed_edition).ranking
+    done = replay.replay(c.app, year, tier, as_of=as_of, edition=edition,
+                         allow_changed_edition=allow_changed_edition)
+    r = done.ranking
+    missing = missing_inputs(done.scores)
     if fmt == "json":
-        click.echo(output.to_json(ranking_json(r)))
+        click.echo(output.to_json({**ranking_json(r), "missing_inputs": missing}))
         return
     methodology = c.app.registry.methodology(r.provenance.edition)
     headers, rows = ranking_rows(r, [comp.code for comp in methodology.tiers[tier].components])
     if fmt == "csv":
         click.echo(output.to_csv(headers, rows), nl=False)
+        if missing:  # on stderr: the CSV itself stays a table
+            click.echo(replay.missing_summary(missing), err=True)
         return
     p = r.provenance
     click.echo(f"{tier} {year} — {p.edition} (hash {p.content_hash[:12]}…), as of {p.as_of}, "
@@ -88,6 +93,9 @@ def rank(c: Context, year: int, tier: str, as_of: str, edition: str | None,
     click.echo(output.table(headers, rows, right=[0] + list(range(3, len(headers)))))
     for e in r.excluded:
         click.echo(f"not ranked: {e.unit_id} {e.name}: {e.reason}")
+    if missing:
+        click.echo(replay.missing_summary(missing) + " (the number of indicators without a "
+                   "value; `ictindex explain UNIT` shows the policy applied)")
 
 
 @cli.command()
@@ -129,17 +137,29 @@ def diff(c: Context, year: int, tier: str, old: str, new: str, edition: str | No
 @click.option("--tier", type=TIER, required=True)
 @click.option("--decision", required=True, help="The decision that publishes the ranking.")
 @click.option("--date", "date_text", default=None, help="The decision's date (YYYY-MM-DD).")
+@click.option("--allow-missing", is_flag=True,
+              help="Publish although some units have missing inputs (the edition's "
+                   "missing-data policy stands in for them).")
 @actor_option
 @pass_ctx
 @handle_errors
 def publish(c: Context, year: int, tier: str, decision: str, date_text: str | None,
-            actor: str | None) -> None:
-    """Record the publication of the current ranking, with its checkpoint and result hash."""
+            allow_missing: bool, actor: str | None) -> None:
+    """Record the publication of the current ranking, with its checkpoint and result hash.
+
+    Refused while some unit of the tier has missing inputs, unless --allow-missing."""
     date = dt.date.fromisoformat(date_text) if date_text else None
     event, ranking = replay.publish(c.app, year, tier, decision=decision, date=date,
-                                    actor=actor or default_actor())
+                                    actor=actor or default_actor(), allow_missing=allow_missing)
     p = event.payload
     click.echo(f"Recorded publication #{event.seq}: {tier} {year} under {p.edition}, "
                f"{len(ranking.rows)} units, decision {p.decision}")
     click.echo(f"checkpoint {p.checkpoint_size}:{p.checkpoint_root}")
     click.echo(f"result hash {p.result_hash}")
+    if allow_missing:
+        at = replay.replay(c.app, year, tier, as_of=f"{p.checkpoint_size}")
+        missing = missing_inputs(at.scores)
+        if missing:
+            click.echo(replay.missing_summary(missing)
+                       + " (the number of indicators without a value): published with the "
+                         "missing-data policy applied")

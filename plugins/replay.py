@@ -30,7 +30,7 @@ from engine.result import (
     published_content,
     result_hash,
 )
-from engine.score import TierScores, needs_previous, score_tier
+from engine.score import TierScores, missing_inputs, needs_previous, score_tier
 from events.types import TIERS, Event, RankingPublished
 from plugins.errors import UsageError
 
@@ -175,11 +175,13 @@ def diff(app: "Ictindex", year: int, tier: str, *, old: AsOf | str, new: AsOf | 
 
 
 def publish(app: "Ictindex", year: int, tier: str, *, decision: str, date: dt.date | None = None,
-            actor: str) -> tuple[Event, Ranking]:
-    """Record the publication of the current ranking of `tier` in `year`."""
+            actor: str, allow_missing: bool = False) -> tuple[Event, Ranking]:
+    """Record the publication of the current ranking of `tier` in `year`; refused while some
+    unit has missing inputs, unless `allow_missing`."""
     if not decision.strip():
         raise UsageError("a publication needs the decision that publishes it (--decision)")
     r = replay(app, year, tier)
+    refuse_missing_inputs(r, allow_missing)
     ranking = r.ranking
     payload = RankingPublished(
         year=year, tier=tier, edition=ranking.provenance.edition,
@@ -191,6 +193,25 @@ def publish(app: "Ictindex", year: int, tier: str, *, decision: str, date: dt.da
     [event] = app.store.append([payload], actor=actor, expected_last_seq=r.seq)
     _keep_published(app, event.seq, ranking)
     return event, ranking
+
+
+def missing_summary(missing: dict[str, tuple[str, ...]], shown: int = 5) -> str:
+    """`3 unit(s) with missing inputs: C1 (36), C2 (36), D1 (2)` (indicators missing each)."""
+    units = [f"{uid} ({len(codes)})" for uid, codes in list(missing.items())[:shown]]
+    more = f", … {len(missing) - shown} more" if len(missing) > shown else ""
+    return f"{len(missing)} unit(s) with missing inputs: {', '.join(units)}{more}"
+
+
+def refuse_missing_inputs(r: Replay, allow_missing: bool) -> None:
+    """A publication fixes a ranking for good: one where the missing-data policy stood in for
+    values is published only on purpose."""
+    missing = missing_inputs(r.scores)
+    if missing and not allow_missing:
+        raise UsageError(
+            f"{r.ranking.tier} {r.ranking.year}: {missing_summary(missing)} (the number of "
+            "indicators without a value); nothing was recorded. Submit them, or pass "
+            "--allow-missing to publish with the edition's missing-data policy applied "
+            "(`ictindex rank` and `ictindex explain` show where)")
 
 
 def _keep_published(app: "Ictindex", seq: int, ranking: Ranking) -> None:
