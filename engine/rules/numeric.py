@@ -37,10 +37,11 @@ def _share_expr(expr: str, raw: Decimal) -> str:
 
 def _share_clamp(expr: str, raw: Decimal) -> str:
     """What clamping the share `raw` (= `expr`) to 0..1 did, in words ("" when nothing)."""
+    shown = expr if expr == fmt(raw) else f"{expr} = {fmt(raw)}"
     if raw > 1:
-        return f"{expr} = {fmt(raw)} is above 1: counted as 1"
+        return f"{shown} is above 1: counted as 1"
     if raw < 0:
-        return f"{expr} = {fmt(raw)} is below 0: counted as 0"
+        return f"{shown} is below 0: counted as 0"
     return ""
 
 

@@ -22,7 +22,7 @@ CASES = [
     ("ratio_of_counts", {"full_at": D("0.5")}, "6", [D(9), D(10)], "9 ÷ 10 ÷ 0.5 = 1.8 is above 1: counted as 1"),
     ("ratio_of_counts", {}, "6", [D(-2), D(10)], "-2 ÷ 10 = -0.2 is below 0: counted as 0"),
     ("ratio", {"percent": True, "full_at": 80}, "20", [D(90)], "90% ÷ 80% = 1.125 is above 1: counted as 1"),
-    ("ratio", {}, "4", [D("1.5")], "1.5 = 1.5 is above 1: counted as 1"),
+    ("ratio", {}, "4", [D("1.5")], "1.5 is above 1: counted as 1"),
     ("assessor", {}, "10", [D(12)], "the mark 12 is outside 0..10: counted as 10"),
     ("assessor", {"out_of": 100}, "10", [D(120)], "120 ÷ 100 = 1.2 is above 1: counted as 1"),
 ]
