@@ -6,7 +6,8 @@
 - `check_edition` runs the structural checks a decoder cannot: maxima add up, criteria fit their
   component, rule kinds and indicators exist, rule params are valid for their kind, codes are
   unique.  All problems are reported at once, each with its path.
-- `content_hash` is the SHA-256 of the edition's canonical form, recorded when a year adopts it.
+- `content_hash` is the SHA-256 of the canonical form of the edition's scoring model (everything
+  but its input `constraints`, see `scoring_model`), recorded when a year adopts it.
 
 TOML numbers: the file is parsed with ``tomllib`` with ``parse_float=decimal.Decimal`` and then
 converted by ``msgspec.convert`` — exactly what ``msgspec.toml.decode`` does, except that TOML
@@ -27,7 +28,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import msgspec
 
-from engine.model import Methodology
+from engine.model import CONSTRAINT_KINDS, Methodology
 from engine.rules.base import DECIMAL_CONTEXT, ParamsError, RuleKind
 
 # The tiers an edition may cover (events.types.TIERS).
@@ -153,6 +154,9 @@ def _located(raw: Any, type_: Any, error: msgspec.ValidationError) -> tuple[str,
         allowed = _literal_values(type_, segments)
         if allowed:
             message += f" (one of: {', '.join(map(repr, allowed))})"
+    elif message.startswith("Invalid value") and segments[:1] == [("field", "constraints")] \
+            and segments[-1] == ("field", "kind"):
+        message += f" (one of: {', '.join(map(repr, CONSTRAINT_KINDS))})"
     unknown = re.fullmatch(r"Object contains unknown field `(.*)`", message)
     if unknown:
         return _key(where, unknown.group(1)), "unknown field"
@@ -262,6 +266,7 @@ def check_edition(methodology: Methodology, rule_kinds: Mapping[str, RuleKind], 
             bad("tiers", "the edition covers no tier")
         for name, tier in methodology.tiers.items():
             _check_tier(name, tier, catalogue, rule_kinds, bad)
+        _check_constraints(methodology, catalogue, bad)
         if not 0 <= methodology.rounding.decimals <= 10:
             bad("rounding.decimals", f"{methodology.rounding.decimals} decimals: use 0..10")
         previous = None
@@ -403,6 +408,62 @@ def _check_criterion(crit, kp: str, catalogue, rule_kinds, bad) -> None:
         bad(f"{kp}.params", str(e))
 
 
+_NUMERIC = frozenset({"count", "ratio", "percentage", "points", "number"})
+
+
+def constraint_indicators(constraint: Any) -> tuple[str, ...]:
+    """The indicators a constraint names, in the order it names them."""
+    kind = type(constraint).__struct_config__.tag
+    if kind == "part_of":
+        return (constraint.part, constraint.whole)
+    if kind == "sum":
+        return (*constraint.parts, constraint.whole)
+    return (constraint.when, constraint.indicator)
+
+
+def tier_indicators(tier: Any) -> frozenset[str]:
+    """The indicators a tier's criteria read (the only ones a unit of that tier submits)."""
+    return frozenset(code for comp in tier.components for crit in comp.criteria for code in crit.indicators)
+
+
+def _check_constraints(methodology: Methodology, catalogue, bad) -> None:
+    read = [tier_indicators(t) for t in methodology.tiers.values()]
+    for i, c in enumerate(methodology.constraints):
+        p = f"constraints[{i}]"
+        kind = type(c).__struct_config__.tag
+        named = constraint_indicators(c)
+        fields = {"part_of": ("part", "whole"), "sum": ("parts", "whole"),
+                  "required_if": ("when", "indicator")}[kind]
+        if kind == "sum":
+            where = [f"{p}.parts[{j}]" for j in range(len(c.parts))] + [f"{p}.whole"]
+            if len(c.parts) < 2:
+                bad(f"{p}.parts", "a sum needs at least two parts (one part is a part_of)")
+        else:
+            where = [f"{p}.{f}" for f in fields]
+        ok = True
+        seen: set[str] = set()
+        for path, code in zip(where, named):
+            ind = catalogue.get(code)
+            if ind is None:
+                bad(path, f"unknown indicator {code!r}")
+                ok = False
+            elif code in seen:
+                bad(path, f"indicator {code!r} is named twice in one constraint")
+                ok = False
+            seen.add(code)
+        if not ok:
+            continue
+        if kind == "required_if":
+            if catalogue[c.when].type != "yes_no":
+                bad(f"{p}.when", f"{c.when} is a {catalogue[c.when].type} indicator: `when` names a yes_no one")
+        else:
+            for path, code in zip(where, named):
+                if catalogue[code].type not in _NUMERIC:
+                    bad(path, f"{code} is a {catalogue[code].type} indicator: a {kind} constraint compares numbers")
+        if not any(set(named) <= r for r in read):
+            bad(p, f"no tier reads all of {', '.join(named)}: the constraint could never apply")
+
+
 def _n(d: Decimal) -> str:
     return format(d.normalize(), "f") if d != 0 else "0"
 
@@ -451,12 +512,25 @@ def canonical(obj: Any) -> Any:
     raise TypeError(f"no canonical form for {type(obj).__name__}")
 
 
+def scoring_model(methodology: Methodology) -> Methodology:
+    """The edition without its input `constraints`: what the content hash covers.
+
+    Constraints decide which values may enter the log (import, submit, correct refuse a part
+    above its whole); a replay scores the values the log holds and never consults them.  The
+    content hash proves that a replay scores as the adopted edition did, so it covers what
+    scores, and an edition may declare (or tighten) constraints after a year adopted it
+    without making that year's replay refuse it."""
+    if not methodology.constraints:
+        return methodology
+    return msgspec.structs.replace(methodology, constraints=())
+
+
 def canonical_bytes(methodology: Methodology) -> bytes:
-    """msgspec JSON of the canonical form, keys sorted."""
-    return msgspec.json.encode(canonical(methodology), order="sorted")
+    """msgspec JSON of the canonical form of the scoring model, keys sorted."""
+    return msgspec.json.encode(canonical(scoring_model(methodology)), order="sorted")
 
 
 def content_hash(methodology: Methodology) -> str:
-    """SHA-256 (hex) of the canonical form: comments and formatting of the TOML do not change
-    it, content does."""
+    """SHA-256 (hex) of the canonical form of the scoring model: comments and formatting of
+    the TOML do not change it, scoring content does, input constraints do not."""
     return hashlib.sha256(canonical_bytes(methodology)).hexdigest()

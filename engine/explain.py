@@ -1,9 +1,9 @@
 """Explain: how one unit's score was derived, down to the events behind every input.
 
 `explain(scores, unit_id)` builds an `Explanation` (see `engine.result`): total → components →
-criteria (rule, formula with its numbers, peer values, missing-data policy, rounding) → inputs
-(value, where it came from) → events (seq, event id, actor, time, evidence, reason, authority,
-and whether each still counts).  The tree is built on demand from the scores and the folded
+criteria (rule, formula with its numbers, peer values, missing-data policy, rounding, what the
+rule clamped) → inputs (value, where it came from) → events (seq, event id, actor, time,
+evidence, reason, authority, and whether each still counts).  The tree is built on demand from the scores and the folded
 state they keep a reference to; nothing of it is computed while scoring.
 
 `render_text(explanation)` prints it as an indented tree with the edition's Vietnamese names and
@@ -165,6 +165,7 @@ def explain(
             missing_policy=None if note is None else note.policy,
             rounded=rounding.applies_to == "criterion",
             inputs=tuple(inputs),
+            clamped=(getattr(out, "clamped", "") or None) if out is not None else None,
         ))
     for ci, comp in enumerate(tier_def.components):
         s = sum((c.points for c in by_comp[ci]), Decimal(0))
@@ -276,6 +277,8 @@ def render_text(x: Explanation) -> str:
             lines.append(line)
             if k.missing:
                 lines.append(f"      ! {k.missing}")
+            if k.clamped:
+                lines.append(f"      ! clamped: {k.clamped}")
             for inp in k.inputs:
                 label = inp.indicator + (f" ({inp.name_vi})" if inp.name_vi else "")
                 val = _value_text(inp.value)

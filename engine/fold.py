@@ -238,6 +238,11 @@ class LogState:
     def unit_ids(self) -> list[str]:
         return sorted(self._units)
 
+    def registrations(self, unit_id: str) -> tuple[UnitRegistered, ...]:
+        """Every registration of a unit, in log order (any year; () for an unknown unit)."""
+        rec = self._units.get(unit_id)
+        return () if rec is None else tuple(reg for _, _, reg in sorted(rec.registrations, key=lambda r: r[1]))
+
     def unit(self, unit_id: str, year: int) -> UnitInfo | None:
         rec = self._units.get(unit_id)
         return None if rec is None else rec.as_of_year(year)

@@ -4,6 +4,11 @@ An edition is rules as data (in the manner of OpenFisca): tiers with their scale
 criteria that read indicators through a rule kind, the indicator catalogue, the missing-data
 policy, rounding, the tie rule and grading bands.  Loading and structural checks live in
 `engine.edition`; scoring in `engine.score`.
+
+`constraints` are different in kind: they say which combinations of values may enter the log
+(a part never above its whole), are checked when values are imported, submitted or corrected,
+and play no part in scoring, which is why the content hash leaves them out
+(`engine.edition.scoring_model`).
 """
 
 from __future__ import annotations
@@ -113,6 +118,40 @@ class TieRule(_Model):
     compare: Literal["published", "exact"] = "published"
 
 
+class PartOf(_Model, tag="part_of", tag_field="kind"):
+    """`part` ≤ `whole` (dossiers handled online ≤ dossiers received)."""
+
+    part: str
+    whole: str
+
+
+class SumOf(_Model, tag="sum", tag_field="kind"):
+    """The `parts` add up to at most `whole` (exactly `whole` with `exact = true`)."""
+
+    parts: tuple[str, ...]
+    whole: str
+    exact: bool = False
+
+
+class RequiredIf(_Model, tag="required_if", tag_field="kind"):
+    """`indicator` must have a value when the yes/no indicator `when` is yes."""
+
+    indicator: str
+    when: str
+
+
+# A cross-indicator constraint, checked on the values of one unit in one year once all the
+# indicators it names have a value (required_if: once `when` has one).
+Constraint = PartOf | SumOf | RequiredIf
+CONSTRAINT_KINDS = ("part_of", "sum", "required_if")
+
+# What happens to a unit without a single value for the year: "not_ranked" lists it as "no
+# data" outside the ranking; "missing_policy" scores it like any unit with missing inputs (the
+# tier's or criterion's `missing` policy: zero ranks it at 0, exclude_unit leaves it out as
+# incomplete, carry_forward carries last year's values).
+NoDataPolicy = Literal["not_ranked", "missing_policy"]
+
+
 class Methodology(_Model):
     id: str  # "name@year", e.g. "local-ict@2020"
     title: str
@@ -123,6 +162,8 @@ class Methodology(_Model):
     ties: TieRule = TieRule()
     grading: tuple[GradingBand, ...] = ()
     description: str = ""
+    no_data: NoDataPolicy = "not_ranked"
+    constraints: tuple[Constraint, ...] = ()
 
     @property
     def name(self) -> str:

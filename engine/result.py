@@ -146,6 +146,7 @@ class CriterionTrace(_Out):
     missing_policy: str | None
     rounded: bool  # points rounded before summing (applies_to="criterion")
     inputs: tuple[InputTrace, ...]
+    clamped: str | None = None  # what the rule clamped (a share above 1...), in words
 
 
 class ComponentTrace(_Out):

@@ -11,6 +11,10 @@
      that is missing too, the criterion scores 0 as under ``zero``;
    - ``exclude_unit``: the unit is left out of the ranking (and of every peer comparison) and
      listed in `TierScores.excluded` with the reason;
+   a unit without a single value for the year is, under the edition's default ``no_data =
+   "not_ranked"``, listed in `TierScores.excluded` as "no data" whatever the policies say
+   (ranking it last at 0, or at last year's values, would publish a score nobody submitted);
+   ``no_data = "missing_policy"`` lets the policies above apply to it like to any other unit;
 2. lets peer rules (relative to the best, min–max) `prepare` their context from the inputs of
    every *ranked* unit of the tier (units excluded for missing data are left out, and so are rows
    with a missing input scored 0).  Peers are always the whole tier of that year, also when the
@@ -57,6 +61,7 @@ __all__ = [
     "MissingNote",
     "TierScores",
     "UnitScore",
+    "missing_inputs",
     "needs_previous",
     "round_points",
     "score_tier",
@@ -225,29 +230,43 @@ def _specs(edition: Methodology, tier_def: Tier, rule_kinds: Mapping[str, RuleKi
 
 
 class _Gathered:
-    __slots__ = ("unit", "rows", "notes", "zeroed", "excluded")
+    __slots__ = ("unit", "rows", "notes", "zeroed", "excluded", "no_data")
 
-    def __init__(self, unit, rows, notes, zeroed, excluded):
+    def __init__(self, unit, rows, notes, zeroed, excluded, no_data=False):
         self.unit = unit
         self.rows = rows
         self.notes = notes
         self.zeroed = zeroed
         self.excluded = excluded
+        self.no_data = no_data  # not a single value this year (excluded under no_data = "not_ranked")
 
 
 def _value(cell):
     return None if cell is None else cell.value
 
 
+NO_DATA = "no data (not a single value this year)"
+
+
 def _exclusion(g: _Gathered) -> Exclusion:
     missing = tuple(g.excluded)
-    listed = ", ".join(f"{ind} ({crit})" for crit, ind in missing)
-    return Exclusion(
-        unit_id=g.unit.unit_id,
-        name=g.unit.name,
-        reason=f"missing data (policy exclude_unit): {listed}",
-        missing=missing,
-    )
+    if g.no_data:
+        reason = NO_DATA
+    else:
+        reason = f"missing data (policy exclude_unit): {', '.join(f'{ind} ({crit})' for crit, ind in missing)}"
+    return Exclusion(unit_id=g.unit.unit_id, name=g.unit.name, reason=reason, missing=missing)
+
+
+def missing_inputs(scores: "TierScores") -> dict[str, tuple[str, ...]]:
+    """unit_id -> the indicators it has no value for this year, for every unit of the tier a
+    missing-data policy applied to (ranked, excluded, or listed as no data), by unit_id."""
+    out: dict[str, tuple[str, ...]] = {}
+    for uid, u in scores.units.items():
+        if u.notes:
+            out[uid] = tuple(sorted({code for note in u.notes.values() for code in note.missing}))
+    for uid, e in scores.excluded.items():
+        out[uid] = tuple(sorted({code for _, code in e.missing}))
+    return dict(sorted(out.items()))
 
 
 class _Scorer:
@@ -272,6 +291,7 @@ class _Scorer:
         self.scale = tier_def.scale
         with localcontext(DECIMAL_CONTEXT):
             self.bands = tuple((b.min_share * tier_def.scale, b) for b in edition.grading)
+        self.drop_no_data = edition.no_data == "not_ranked"
         # (index, indicators, single indicator or None, policy, component index)
         self.plan = tuple(
             (s.index, s.indicators, s.indicators[0] if len(s.indicators) == 1 else None,
@@ -353,6 +373,11 @@ class _Scorer:
                     zeroed = set()
                 zeroed.add(index)
             rows.append(tuple(row))
+        if notes is not None and self.drop_no_data and len(notes) == len(self.plan) and not any(
+                c.value is not None for c in uc.values()):
+            everything = [(self.specs[i].criterion.code, code) for i, codes, *_ in self.plan
+                          for code in codes]
+            return _Gathered(unit, tuple(rows), notes, zeroed or frozenset(), everything, True)
         return _Gathered(unit, tuple(rows), notes or {}, zeroed or frozenset(), excluded)
 
     def prepare(self, ranked: Sequence[_Gathered], only: Iterable[int] | None = None) -> dict[int, Any]:

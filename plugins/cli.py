@@ -148,11 +148,21 @@ def units() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @actor_option
 @input_options
+@click.option("--sheet", default=None, help="XLSX: the sheet to read (needed with several).")
 @pass_ctx
 @handle_errors
-def units_import(c: Context, file: str, actor: str | None, delimiter: str, decimal_comma: bool) -> None:
-    """Register units from a CSV file: unit_id, tier, name, parent_id[, from_year]."""
-    events = c.app.import_units(file, actor=actor, delimiter="\t" if delimiter == "tab" else delimiter)
+def units_import(c: Context, file: str, actor: str | None, delimiter: str, decimal_comma: bool,
+                 sheet: str | None) -> None:
+    """Register units from a CSV or XLSX file: unit_id, tier, name, parent_id[, from_year].
+
+    Every row is checked first, with the hierarchy (communes under districts, departments
+    without a parent, no cycles) against the units already in the log; all errors are listed
+    as FILE:ROW:COLUMN: message and nothing is recorded.
+    """
+    options = {"delimiter": "\t" if delimiter == "tab" else delimiter}
+    if sheet is not None:
+        options["sheet"] = sheet
+    events = c.app.import_units(file, actor=actor, **options)
     click.echo(f"Registered {len(events)} unit(s) from {file}" + _range(events))
 
 

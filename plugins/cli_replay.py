@@ -10,6 +10,7 @@ from engine.asof import parse_as_of
 from engine.diff import render_diff_text
 from engine.explain import render_text
 from engine.result import Ranking
+from engine.score import missing_inputs
 from events.types import TIERS
 from plugins import output, replay
 from plugins.app import default_actor
@@ -74,8 +75,10 @@ def ranking_json(ranking: Ranking) -> dict:
 def rank(c: Context, year: int, tier: str, as_of: str, edition: str | None,
          allow_changed_edition: bool, fmt: str) -> None:
     """Rank a tier of a year, replayed from the log."""
-    r = replay.replay(c.app, year, tier, as_of=as_of, edition=edition,
-                      allow_changed_edition=allow_changed_edition).ranking
+    done = replay.replay(c.app, year, tier, as_of=as_of, edition=edition,
+                         allow_changed_edition=allow_changed_edition)
+    r = done.ranking
+    missing = missing_inputs(done.scores)
     check = None
     if parse_as_of(as_of).kind == "published" and edition is None:
         # The replay must give what was published; say so loudly when it does not.
@@ -86,7 +89,7 @@ def rank(c: Context, year: int, tier: str, as_of: str, edition: str | None,
                        f"{check['result_hash']}, the replay gives {check['replayed_hash']}; "
                        "run `ictindex verify`", err=True)
     if fmt == "json":
-        data = ranking_json(r)
+        data = {**ranking_json(r), "missing_inputs": missing}
         if check is not None:
             data["publication"] = check
         click.echo(output.to_json(data))
@@ -95,6 +98,8 @@ def rank(c: Context, year: int, tier: str, as_of: str, edition: str | None,
     headers, rows = ranking_rows(r, [comp.code for comp in methodology.tiers[tier].components])
     if fmt == "csv":
         click.echo(output.to_csv(headers, rows), nl=False)
+        if missing:  # on stderr: the CSV itself stays a table
+            click.echo(replay.missing_summary(missing), err=True)
         return
     p = r.provenance
     click.echo(f"{tier} {year} — {p.edition} (hash {p.content_hash[:12]}…), as of {p.as_of}, "
@@ -102,6 +107,9 @@ def rank(c: Context, year: int, tier: str, as_of: str, edition: str | None,
     click.echo(output.table(headers, rows, right=[0] + list(range(3, len(headers)))))
     for e in r.excluded:
         click.echo(f"not ranked: {e.unit_id} {e.name}: {e.reason}")
+    if missing:
+        click.echo(replay.missing_summary(missing) + " (the number of indicators without a "
+                   "value; `ictindex explain UNIT` shows the policy applied)")
 
 
 @cli.command()
@@ -146,15 +154,21 @@ def diff(c: Context, year: int, tier: str, old: str, new: str, edition: str | No
 @click.option("--supersede", is_flag=True,
               help="Replace what the same decision published before (needs --reason).")
 @click.option("--reason", default="", help="Why the decision's published result changes.")
+@click.option("--allow-missing", is_flag=True,
+              help="Publish although some units have missing inputs (the edition's "
+                   "missing-data policy stands in for them).")
 @actor_option
 @pass_ctx
 @handle_errors
 def publish(c: Context, year: int, tier: str, decision: str, date_text: str | None,
-            supersede: bool, reason: str, actor: str | None) -> None:
-    """Record the publication of the current ranking, with its checkpoint and result hash."""
+            supersede: bool, reason: str, allow_missing: bool, actor: str | None) -> None:
+    """Record the publication of the current ranking, with its checkpoint and result hash.
+
+    Refused while some unit of the tier has missing inputs, unless --allow-missing."""
     date = dt.date.fromisoformat(date_text) if date_text else None
     done = replay.publish(c.app, year, tier, decision=decision, date=date,
-                          actor=actor or default_actor(), supersede=supersede, reason=reason)
+                          actor=actor or default_actor(), supersede=supersede, reason=reason,
+                          allow_missing=allow_missing)
     event, ranking = done
     p = event.payload
     if not done.recorded:
@@ -167,3 +181,10 @@ def publish(c: Context, year: int, tier: str, decision: str, date_text: str | No
             click.echo(f"supersedes #{c.app.event(p.supersedes).seq}: {p.reason}")
     click.echo(f"checkpoint {p.checkpoint_size}:{p.checkpoint_root}")
     click.echo(f"result hash {p.result_hash}")
+    if allow_missing:
+        at = replay.replay(c.app, year, tier, as_of=f"{p.checkpoint_size}")
+        missing = missing_inputs(at.scores)
+        if missing:
+            click.echo(replay.missing_summary(missing)
+                       + " (the number of indicators without a value): published with the "
+                         "missing-data policy applied")

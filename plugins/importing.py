@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, NamedTuple
 
+from engine.edition import constraint_indicators
 from engine.fold import LogState, YearState
 from engine.values import parse_value
 from events import inputs
@@ -59,21 +61,22 @@ def free_text(option: str, text: str) -> str:
 
 def units_from_file(path: str | Path, state: LogState, *, known_key: Any = None,
                     **options: Any) -> tuple[list[Payload], list[str]]:
+    """The registrations a unit file makes, or InputErrors listing every problem of the file at
+    once: the rows' own fields, the hierarchy (with the units already in the log) and clashes
+    with registrations in the log."""
     errors: list[InputError] = []
     payloads: list[Payload] = []
     file = str(path)
     seen: dict[str, int] = {}
-    new_ids = set()
     reader = inputs.read_units(path, **options)
     rows = list(reader)
     errors.extend(reader.errors)
-    for r in rows:
-        new_ids.add(r.unit_id)
     known = set(state.unit_ids())
     for r in rows:
         def bad(column: str, message: str) -> None:
             errors.append(InputError(file, r.row, column, message))
 
+        before = len(errors)
         if not r.unit_id:
             bad("unit_id", "empty unit id")
         elif r.unit_id in seen:
@@ -83,30 +86,91 @@ def units_from_file(path: str | Path, state: LogState, *, known_key: Any = None,
             bad("tier", f"unknown tier {r.tier!r} (one of: {', '.join(TIERS)})")
         if not r.name:
             bad("name", "empty name")
-        if r.parent_id and r.parent_id not in new_ids and r.parent_id not in known:
-            bad("parent_id", f"unknown parent unit {r.parent_id}")
         from_year = None
         if r.from_year:
             try:
                 from_year = int(r.from_year)
             except ValueError:
                 bad("from_year", f"{r.from_year!r} is not a year")
-        if not errors:
+        if len(errors) == before:
             payloads.append(UnitRegistered(unit_id=r.unit_id, tier=r.tier, name=r.name,
                                            parent_id=r.parent_id or None, from_year=from_year))
-    if errors:
-        raise InputErrors(errors)
+    errors.extend(_hierarchy_errors(file, rows, state))
     # The very same registration imported again has the same idempotency key (the store skips
     # it); an id already registered with any other facts is an error (renames and retirements
     # are events of their own).
-    clashes = [InputError(file, seen[p.unit_id], "unit_id",
-                          f"unit {p.unit_id} is already registered with other facts "
-                          "(renames and retirements are events of their own)")
-               for p in payloads
-               if p.unit_id in known and not (known_key and known_key(idempotency_key(p)))]
-    if clashes:
-        raise InputErrors(clashes)
+    errors.extend(InputError(file, seen[p.unit_id], "unit_id",
+                             f"unit {p.unit_id} is already registered with other facts "
+                             "(renames and retirements are events of their own)")
+                  for p in payloads
+                  if p.unit_id in known and not (known_key and known_key(idempotency_key(p))))
+    if errors:
+        raise InputErrors(sorted(errors, key=lambda e: e.row))
     return payloads, [idempotency_key(p) for p in payloads]
+
+
+# The tiers a unit's parent may be of (no parent is always allowed: after the 2025 reform
+# communes sit directly under their province).  Departments and provinces have no parent.
+PARENT_TIERS: dict[str, tuple[str, ...]] = {
+    "department": (),
+    "district": ("province",),
+    "commune": ("district", "province"),
+    "province": (),
+}
+
+
+def _hierarchy_errors(file: str, rows: list, state: LogState) -> list[InputError]:
+    """Every parent_id of a unit file that breaks the hierarchy, with the units of the log:
+    unknown parents, a unit its own parent, parent cycles, and parents of the wrong tier
+    (`PARENT_TIERS`).  One error per row, the most basic problem first."""
+    new: dict[str, Any] = {}
+    for r in rows:
+        new.setdefault(r.unit_id, r)
+
+    def facts(unit_id: str) -> tuple[str, str | None] | None:
+        """(tier, parent) of a unit of the file, else of its latest registration in the log."""
+        r = new.get(unit_id)
+        if r is not None:
+            return r.tier, r.parent_id or None
+        registrations = state.registrations(unit_id)
+        if not registrations:
+            return None
+        last = registrations[-1]
+        return last.tier, last.parent_id
+
+    errors = []
+    for r in rows:
+        parent = r.parent_id
+        if not parent or new.get(r.unit_id) is not r:
+            continue
+
+        def bad(message: str) -> None:
+            errors.append(InputError(file, r.row, "parent_id", message))
+
+        if parent == r.unit_id:
+            bad(f"unit {r.unit_id} names itself as its parent")
+            continue
+        found = facts(parent)
+        if found is None:
+            bad(f"unknown parent unit {parent}")
+            continue
+        chain = [r.unit_id, parent]
+        step = found[1]
+        while step is not None and step not in chain:
+            chain.append(step)
+            up = facts(step)
+            step = None if up is None else up[1]
+        if step == r.unit_id:
+            bad(f"parent cycle: {' → '.join(chain + [r.unit_id])}")
+            continue
+        allowed = PARENT_TIERS.get(r.tier)
+        if allowed is None or found[0] in allowed:
+            continue  # an unknown tier is reported on its own
+        if not allowed:
+            bad(f"a {r.tier} has no parent unit (leave parent_id empty); {parent} is a {found[0]}")
+        else:
+            bad(f"the parent of a {r.tier} is a {' or a '.join(allowed)}, and {parent} is a {found[0]}")
+    return errors
 
 
 # -- submissions ---------------------------------------------------------------------------
@@ -227,6 +291,7 @@ def submissions_from_file(path: str | Path, state: LogState, registry: Registry,
             continue
         payloads.append(payload)
         keys.append(key)
+    errors.extend(_constraint_errors(checker, file, payloads, first_row))
     errors.extend(reader.errors)
     if errors:
         raise InputErrors(sorted(errors, key=lambda e: e.row))
@@ -281,6 +346,7 @@ def check_submission(state: LogState, registry: Registry, year: int, unit_id: st
     problem = _conflict_with_log(checker.year(payload.year), payload, idempotency_key(payload), known_key)
     if problem:
         raise UsageError(problem)
+    _refuse_violations(checker, payload)
     return payload
 
 
@@ -317,10 +383,12 @@ def check_correction(state: LogState, registry: Registry, target: Event, raw: st
     if current is not None and current == value and type(current) is type(value):
         raise UsageError(f"{p.unit_id} {p.indicator} {p.year} already has the value {raw.strip()}: "
                          "a correction must change it")
-    return IndicatorCorrected(corrects=target.event_id, year=p.year, unit_id=p.unit_id,
-                              indicator=p.indicator, value=value,
-                              reason=free_text("--reason", reason),
-                              authority=free_text("--authority", authority))
+    correction = IndicatorCorrected(corrects=target.event_id, year=p.year, unit_id=p.unit_id,
+                                    indicator=p.indicator, value=value,
+                                    reason=free_text("--reason", reason),
+                                    authority=free_text("--authority", authority))
+    _refuse_violations(checker, correction)
+    return correction
 
 
 def check_retraction(state: LogState, target: Event, *, reason: str, authority: str = ""
@@ -384,6 +452,129 @@ def check_adoptions(state: LogState, registry: Registry, edition_id: str, year: 
                                            reason=reason if readopted else "",
                                            authority=authority if readopted else ""))
     return payloads
+
+
+# -- constraints between indicators ------------------------------------------------------------
+
+
+class _Given(NamedTuple):
+    """A value about to be recorded: from a file's row, or from the command line (row None)."""
+
+    year: int
+    unit_id: str
+    indicator: str
+    value: Any
+    row: int | None
+
+
+def _constraint_errors(checker: _Checker, file: str, payloads: Iterable[IndicatorSubmitted],
+                       first_row: dict[tuple[int, str, str], tuple[int, str]]) -> list[InputError]:
+    """A file's rows that break a constraint of their edition, one error per broken constraint,
+    at the row that completes it (the last of the file's rows it names)."""
+    given = [_Given(p.year, p.unit_id, p.indicator, p.value,
+                    first_row[(p.year, p.unit_id, p.indicator)][0]) for p in payloads]
+    return [InputError(file, at.row, "value", message)
+            for at, message in _violations(checker, given)]
+
+
+def _refuse_violations(checker: _Checker, payload: IndicatorSubmitted | IndicatorCorrected) -> None:
+    """UsageError when one value given on the command line breaks a constraint of its edition."""
+    given = [_Given(payload.year, payload.unit_id, payload.indicator, payload.value, None)]
+    for _, message in _violations(checker, given):
+        raise UsageError(message)
+
+
+def _violations(checker: _Checker, given: list[_Given]) -> list[tuple[_Given, str]]:
+    """(the value that completes it, message) for every constraint the new values break.
+
+    The values of a unit in a year are the log's current ones overlaid by the new ones (a
+    correction replaces its value).  A constraint is checked once every indicator it names has a
+    value (required_if: once `when` is yes), and only when a new value is among them: values
+    recorded before an edition declared a constraint do not block unrelated imports.
+    """
+    units: dict[tuple[int, str], dict[str, _Given]] = {}
+    for g in given:
+        units.setdefault((g.year, g.unit_id), {})[g.indicator] = g
+    applicable: dict[tuple[int, str], tuple[str, list[Any]]] = {}
+    out: list[tuple[_Given, str]] = []
+    for (year, unit_id), new in units.items():
+        ys = checker.year(year)
+        unit = ys.units.get(unit_id)
+        if unit is None:
+            continue
+        key = (year, unit.tier)
+        if key not in applicable:
+            found = checker.indicators(year, unit.tier)
+            applicable[key] = ("", []) if isinstance(found, str) else (found[0].id, [
+                c for c in found[0].constraints if set(constraint_indicators(c)) <= found[1].keys()])
+        edition, constraints = applicable[key]
+        for c in constraints:
+            touched = [new[n] for n in constraint_indicators(c) if n in new]
+            if not touched:
+                continue
+            at = max(touched, key=lambda g: g.row or 0)
+            message = _broken(c, at, _Values(ys, unit_id, new), edition=edition)
+            if message:
+                out.append((at, message))
+    return out
+
+
+class _Values:
+    """One unit's values in one year as they would be after the write, and where each is from."""
+
+    def __init__(self, ys: YearState, unit_id: str, new: dict[str, _Given]) -> None:
+        self.ys, self.unit_id, self.new = ys, unit_id, new
+
+    def get(self, code: str) -> Any:
+        g = self.new.get(code)
+        return g.value if g is not None else self.ys.value(self.unit_id, code)
+
+    def shown(self, code: str) -> str:
+        """`dossiers_total 12921 (row 4)`, `… (#3239)`, `… (the value given)`."""
+        v = self.get(code)
+        text = ("yes" if v else "no") if isinstance(v, bool) else (
+            format(v, "f") if isinstance(v, Decimal) else str(v))
+        g = self.new.get(code)
+        if g is not None:
+            where = "the value given" if g.row is None else f"row {g.row}"
+        else:
+            current = [seq for seq, status in self.ys.statuses(self.unit_id, code).values()
+                       if status == "current"]
+            where = f"#{max(current)}" if current else "in the log"
+        return f"{code} {text} ({where})"
+
+
+def _broken(c: Any, at: _Given, values: _Values, *, edition: str) -> str | None:
+    """Why `values` break constraint `c` (naming every value involved), or None."""
+    kind = type(c).__struct_config__.tag
+    of = f"{at.unit_id} in {at.year}"
+    if kind == "required_if":
+        if values.get(c.when) is True and values.get(c.indicator) is None:
+            return (f"{values.shown(c.when)} but {c.indicator} has no value for {of}: "
+                    f"{edition} requires {c.indicator} when {c.when} is yes (give both in one "
+                    f"file, or submit {c.indicator} first)")
+        return None
+    names = constraint_indicators(c)
+    got = [values.get(n) for n in names]
+    if any(v is None for v in got):
+        return None
+    if kind == "part_of":
+        part, whole = got
+        if part <= whole:
+            return None
+        if at.indicator == c.whole:
+            return (f"{values.shown(c.whole)} is less than its part {values.shown(c.part)} for "
+                    f"{of}: a part cannot exceed its whole ({edition}: {c.part} ≤ {c.whole})")
+        return (f"{values.shown(c.part)} is more than {values.shown(c.whole)} for {of}: a part "
+                f"cannot exceed its whole ({edition}: {c.part} ≤ {c.whole})")
+    total = sum(got[:-1], Decimal(0))
+    whole = got[-1]
+    if total == whole or (total < whole and not c.exact):
+        return None
+    relation = "=" if c.exact else "≤"
+    return (f"{' + '.join(values.shown(n) for n in c.parts)} = {format(total, 'f')}, "
+            f"{'not' if c.exact else 'more than'} {values.shown(c.whole)} for {of} "
+            f"({edition}: {' + '.join(c.parts)} {relation} {c.whole})")
 
 
 def _kind(event: Event) -> str:

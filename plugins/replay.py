@@ -32,7 +32,7 @@ from engine.result import (
     published_content,
     result_hash,
 )
-from engine.score import TierScores, needs_previous, score_tier
+from engine.score import TierScores, missing_inputs, needs_previous, score_tier
 from events.schema import declare_derived
 from events.interface import ConcurrencyError
 from events.types import TIERS, Event, RankingPublished
@@ -227,12 +227,14 @@ class Published(tuple):
 
 
 def publish(app: "Ictindex", year: int, tier: str, *, decision: str, date: dt.date | None = None,
-            actor: str, supersede: bool = False, reason: str = "") -> Published:
+            actor: str, supersede: bool = False, reason: str = "",
+            allow_missing: bool = False) -> Published:
     """Record the publication of the current ranking of `tier` in `year`.
 
     The same decision publishing the same result again records nothing (`recorded` False);
     publishing another result under a decision already published needs `supersede` and a
-    `reason`, recorded with the event it replaces.
+    `reason`, recorded with the event it replaces.  Refused while some unit has missing
+    inputs, unless `allow_missing`.
     """
     from plugins.importing import free_text
 
@@ -244,6 +246,7 @@ def publish(app: "Ictindex", year: int, tier: str, *, decision: str, date: dt.da
         raise UsageError("--supersede needs a --reason: why the decision's published result changes")
     for attempt in range(_PUBLISH_ATTEMPTS):
         r = replay(app, year, tier)
+        refuse_missing_inputs(r, allow_missing)
         ranking = r.ranking
         p = ranking.provenance
         digest = result_hash(ranking)
@@ -297,6 +300,25 @@ def publication_check(app: "Ictindex", year: int, tier: str, ranking: Ranking) -
     return {"seq": last.seq, "decision": last.payload.decision,
             "result_hash": last.payload.result_hash, "replayed_hash": digest,
             "reproduces": digest == last.payload.result_hash}
+
+
+def missing_summary(missing: dict[str, tuple[str, ...]], shown: int = 5) -> str:
+    """`3 unit(s) with missing inputs: C1 (36), C2 (36), D1 (2)` (indicators missing each)."""
+    units = [f"{uid} ({len(codes)})" for uid, codes in list(missing.items())[:shown]]
+    more = f", … {len(missing) - shown} more" if len(missing) > shown else ""
+    return f"{len(missing)} unit(s) with missing inputs: {', '.join(units)}{more}"
+
+
+def refuse_missing_inputs(r: Replay, allow_missing: bool) -> None:
+    """A publication fixes a ranking for good: one where the missing-data policy stood in for
+    values is published only on purpose."""
+    missing = missing_inputs(r.scores)
+    if missing and not allow_missing:
+        raise UsageError(
+            f"{r.ranking.tier} {r.ranking.year}: {missing_summary(missing)} (the number of "
+            "indicators without a value); nothing was recorded. Submit them, or pass "
+            "--allow-missing to publish with the edition's missing-data policy applied "
+            "(`ictindex rank` and `ictindex explain` show where)")
 
 
 def _keep_published(app: "Ictindex", seq: int, ranking: Ranking) -> None:

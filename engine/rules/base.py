@@ -55,6 +55,10 @@ class Outcome:
     formula: str
     # Peer values the rule used (relative rules), for the trace: e.g. {"best": Decimal("90")}.
     peers: dict[str, Decimal] = attrs.field(factory=dict)
+    # When the rule clamped what its formula gave (a share above 1, a mark above the maximum):
+    # what it clamped, in words, for the trace; "" when nothing was clamped.  A clamp can hide
+    # an input that is impossible (a part above its whole), so the explanation says so.
+    clamped: str = ""
 
 
 class RuleKind(Protocol):

@@ -35,6 +35,16 @@ def _share_expr(expr: str, raw: Decimal) -> str:
     return expr
 
 
+def _share_clamp(expr: str, raw: Decimal) -> str:
+    """What clamping the share `raw` (= `expr`) to 0..1 did, in words ("" when nothing)."""
+    shown = expr if expr == fmt(raw) else f"{expr} = {fmt(raw)}"
+    if raw > 1:
+        return f"{shown} is above 1: counted as 1"
+    if raw < 0:
+        return f"{shown} is below 0: counted as 0"
+    return ""
+
+
 # --------------------------------------------------------------------------------------- ratio
 
 
@@ -84,7 +94,8 @@ class Ratio(RuleBase):
                 expr = f"{fmt(v)}{unit} ÷ {fmt(full)}{unit}"
             raw = v / full
             points = clamp(raw, ZERO, ONE) * max_points
-            return Outcome(points, f"{_share_expr(expr, raw)} × {fmt(max_points)} = {fmt(points)}")
+            return Outcome(points, f"{_share_expr(expr, raw)} × {fmt(max_points)} = {fmt(points)}",
+                           clamped=_share_clamp(expr, raw))
 
 
 # ----------------------------------------------------------------------------- ratio of counts
@@ -139,7 +150,8 @@ class RatioOfCounts(RuleBase):
                 raw = a / b / params.full_at
                 expr = f"{fmt(a)} ÷ {fmt(b)} ÷ {fmt(params.full_at)}"
             points = clamp(raw, ZERO, ONE) * max_points
-            return Outcome(points, f"{_share_expr(expr, raw)} × {fmt(max_points)} = {fmt(points)}")
+            return Outcome(points, f"{_share_expr(expr, raw)} × {fmt(max_points)} = {fmt(points)}",
+                           clamped=_share_clamp(expr, raw))
 
 
 # --------------------------------------------------------------------------------- thresholds
@@ -293,11 +305,14 @@ class Assessor(RuleBase):
             if params.out_of is None:
                 points = clamp(v, ZERO, max_points)
                 note = "" if points == v else f" (clamped to 0..{fmt(max_points)})"
-                return Outcome(points, f"assessed {fmt(v)} of {fmt(max_points)}{note} = {fmt(points)}")
+                clamped = "" if points == v else f"the mark {fmt(v)} is outside 0..{fmt(max_points)}: counted as {fmt(points)}"
+                return Outcome(points, f"assessed {fmt(v)} of {fmt(max_points)}{note} = {fmt(points)}",
+                               clamped=clamped)
             raw = v / params.out_of
             points = clamp(raw, ZERO, ONE) * max_points
-            expr = _share_expr(f"{fmt(v)} ÷ {fmt(params.out_of)}", raw)
-            return Outcome(points, f"assessed {expr} × {fmt(max_points)} = {fmt(points)}")
+            share = f"{fmt(v)} ÷ {fmt(params.out_of)}"
+            return Outcome(points, f"assessed {_share_expr(share, raw)} × {fmt(max_points)} = {fmt(points)}",
+                           clamped=_share_clamp(share, raw))
 
 
 # ----------------------------------------------------------------------------------- deduction

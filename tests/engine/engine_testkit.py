@@ -143,7 +143,8 @@ def mini_edition(*, policy: str = "zero", aggregate: str = "sum", applies_to: st
                  mode: str = "ROUND_HALF_UP", method: str = "competition",
                  compare: str = "published", group_by: str | None = None, decimals: int = 2,
                  edition_id: str = "mini@2020", tier: str = "district",
-                 criterion_policy: dict[str, str] | None = None) -> Methodology:
+                 criterion_policy: dict[str, str] | None = None,
+                 no_data: str = "not_ranked") -> Methodology:
     cp = criterion_policy or {}
 
     def crit(code, name, mx, rule, inds, params=None):
@@ -176,6 +177,7 @@ def mini_edition(*, policy: str = "zero", aggregate: str = "sum", applies_to: st
                           group_by=group_by)},
         rounding=Rounding(decimals=decimals, mode=mode, applies_to=applies_to),
         ties=TieRule(method=method, compare=compare),
+        no_data=no_data,
         grading=(
             GradingBand(name_vi="Tốt", name_en="Good", min_share=D("0.9")),
             GradingBand(name_vi="Khá", name_en="Fair", min_share=D("0.7")),

@@ -48,7 +48,8 @@ def test_missing_zero_policy_zeroes_the_criterion_and_says_so():
     log = three_units()
     log.submit_all(2020, "747", FULL)
     log.submit_all(2020, "750", {k: v for k, v in FULL.items() if k != "pc"})
-    scores, _ = run(log.events, mini_edition(policy="zero"))
+    # no_data = "missing_policy": a unit without any value is scored by the policy too
+    scores, _ = run(log.events, mini_edition(policy="zero", no_data="missing_policy"))
     u = scores.units["750"]
     i = next(s.index for s in scores.criteria if s.criterion.code == "HT1")
     assert u.points[i] == 0 and u.exact[i] is None and u.outcomes[i] is None

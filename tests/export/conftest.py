@@ -53,7 +53,9 @@ def hostile_db(tmp_path_factory) -> Path:
         app.import_units(units, actor="tester")
         app.adopt("local-ict@2020", 2020, ["department"], actor="tester")
         app.import_submissions(subs, actor="tester")
-        replay.publish(app, 2020, "department", decision="=99/QĐ-UBND", actor="tester")
+        # hostile text, not complete data: published on purpose with the missing-data policy
+        replay.publish(app, 2020, "department", decision="=99/QĐ-UBND", actor="tester",
+                       allow_missing=True)
         app.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return path
 

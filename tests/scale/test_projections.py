@@ -149,12 +149,16 @@ def test_the_fast_ranking_diff_is_the_engine_diff(log_copy):
     with Ictindex.open(log_copy) as app:
         proj = Projections.of(app)
         proj.rebuild()
+        # raising a part above its whole is refused (the edition's constraints): raise others
+        parts = {c.part for c in app.registry.methodology("local-ict@2020").constraints
+                 if hasattr(c, "part")}
         for k in range(4):
             old_scores, old_ranking = proj.tier_scores(YEAR, "commune")
             ys = proj.warm[YEAR].state.year_state(YEAR)
             uid = list(old_scores.units)[k * 3]
             code, cell = next((c, x) for c, x in sorted(ys.cells[uid].items())
-                              if type(x) is Submitted and isinstance(x.value, Decimal))
+                              if type(x) is Submitted and isinstance(x.value, Decimal)
+                              and c not in parts)
             event = app.correct(cell.seq, str(cell.value + 7 * (k + 1)), reason="t")
             new_scores, new_ranking = proj.tier_scores(YEAR, "commune")
             fast = ranking_diff(old_ranking, new_ranking, [event], old_scores=old_scores,

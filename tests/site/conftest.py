@@ -53,8 +53,9 @@ def hostile_db(tmp_path_factory) -> Path:
         app.import_units(units, actor="tester")
         app.adopt("local-ict@2020", 2020, actor="tester")
         app.import_submissions(subs, actor="tester")
+        # hostile text, not complete data: published on purpose with the missing-data policy
         replay.publish(app, 2020, "department", decision="99/QĐ-UBND <script>x</script>",
-                       actor="<b>ubnd</b>")
+                       actor="<b>ubnd</b>", allow_missing=True)
         target = next(iter(app.store.read(year=2020, unit_id="D2", indicator="leadership_score")))
         app.correct(target.seq, "9", reason=HOSTILE_REASON, authority=HOSTILE_AUTHORITY,
                     actor="so-tttt")
