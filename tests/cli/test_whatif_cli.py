@@ -134,3 +134,14 @@ def test_robustness_table_chart_and_errors(run, sample_copy, tmp_path):
     r = run(sample_copy, "robustness", "--year", "2020", "--tier", "district", "--seed", "1",
             "--samples", "0")
     assert r.exit_code == 2 and r.stderr.startswith("Error: --samples must be at least 1")
+
+
+def test_the_chart_in_the_docs_is_what_the_tool_draws(run, sample_copy, tmp_path):
+    from pathlib import Path
+
+    chart = tmp_path / "robustness-commune.svg"
+    r = run(sample_copy, "robustness", "--year", "2020", "--tier", "commune", "--samples", "1000",
+            "--seed", "2020", "--vary", "weights=±20%", "--as-of", "published", "--chart", chart)
+    assert r.exit_code == 0, r.output
+    docs = Path(__file__).resolve().parents[2] / "docs" / "robustness-commune.svg"
+    assert chart.read_bytes() == docs.read_bytes()
