@@ -16,6 +16,7 @@ from plugins import analysis, output
 from plugins.cli import FORMATS, Context, cli, handle_errors, pass_ctx
 from plugins.cli_replay import ranking_json, replay_options
 from plugins.errors import UsageError
+from plugins.export import write_robustness_xlsx
 from plugins.robustness_chart import rank_interval_svg
 
 TIER = click.Choice(list(TIERS))
@@ -115,13 +116,18 @@ def _write_atomically(path: str, text: str) -> None:
                    "from); ties=competition,dense/exact (tie rules drawn from).  Repeatable.")
 @click.option("--chart", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Also write the rank-interval chart to this SVG file.")
+@click.option("--annex", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Also write the annex sheet (XLSX): every unit's rank, median, 5–95% and "
+                   "share kept, with the seed and alternatives.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+              help="Language of the annex sheet.")
 @_as_of_option
 @replay_options
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @pass_ctx
 @handle_errors
 def robustness(c: Context, year: int, tier: str, samples: int, seed: int, vary: tuple[str, ...],
-               chart: str | None, as_of: str, edition: str | None, allow_changed_edition: bool,
+               chart: str | None, annex: str | None, lang: str, as_of: str, edition: str | None, allow_changed_edition: bool,
                fmt: str) -> None:
     """How robust each unit's rank is: Monte Carlo over weights, missing-data policy and tie
     rule; every unit's median rank, 5–95% interval and the share of samples that keep its
@@ -133,6 +139,10 @@ def robustness(c: Context, year: int, tier: str, samples: int, seed: int, vary: 
                             allow_changed_edition=allow_changed_edition)
     if chart is not None:
         _write_atomically(chart, rank_interval_svg(r))
+    if annex is not None:
+        write_robustness_xlsx(r, annex, lang=lang)
     click.echo(output.to_json(r) if fmt == "json" else _robustness_table(r))
     if chart is not None and fmt != "json":
         click.echo(f"chart: {chart}")
+    if annex is not None and fmt != "json":
+        click.echo(f"annex: {annex}")

@@ -145,3 +145,24 @@ def test_the_chart_in_the_docs_is_what_the_tool_draws(run, sample_copy, tmp_path
     assert r.exit_code == 0, r.output
     docs = Path(__file__).resolve().parents[2] / "docs" / "robustness-commune.svg"
     assert chart.read_bytes() == docs.read_bytes()
+
+
+def test_robustness_annex_sheet_lists_every_unit_and_is_byte_reproducible(run, sample_copy,
+                                                                          tmp_path):
+    import openpyxl
+
+    paths = [tmp_path / "a.xlsx", tmp_path / "b.xlsx"]
+    for path in paths:
+        r = run(sample_copy, "robustness", "--year", "2020", "--tier", "district", "--samples",
+                "40", "--seed", "9", "--vary", "weights=±30%", "--annex", path, "--lang", "en",
+                "--format", "json")
+        assert r.exit_code == 0, r.output
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    out = json.loads(r.stdout)
+    wb = openpyxl.load_workbook(paths[0])
+    assert wb.sheetnames == ["Rank robustness", "About"]
+    rows = list(wb["Rank robustness"].iter_rows(min_row=2, values_only=True))
+    assert [(row[0], row[1], row[3], row[4], row[5]) for row in rows] == [
+        (u["rank"], u["unit_id"], u["median"], u["p5"], u["p95"]) for u in out["units"]]
+    about = dict(wb["About"].iter_rows(values_only=True))
+    assert about["seed"] == "9" and about["weights"] == "±30%"
