@@ -49,7 +49,7 @@ from engine.model import Rounding, Tier, TieRule
 from engine.rank import assign_ranks
 from engine.result import Provenance, Ranking
 from engine.rules.base import DECIMAL_CONTEXT
-from engine.score import TierScores, round_points
+from engine.score import TierScores
 
 __all__ = [
     "GENERATOR",
@@ -165,7 +165,7 @@ class _Evaluator:
         self.scale = tier.scale
         self.mean = tier.aggregate == "mean"
         self.n = len(tier.components)
-        self.decimals = rounding.decimals
+        self.quantum = Decimal(1).scaleb(-rounding.decimals)
         self.mode = rounding.mode
         self.index = {uid: i for i, uid in enumerate(basis.unit_ids)}
         groups: dict[str | None, list[int]] = {}
@@ -183,8 +183,10 @@ class _Evaluator:
                 if mean:
                     t = t / n
                 exact.append(scale if t > scale else (zero if t < zero else t))
-        d, mode = self.decimals, self.mode
-        return exact, [round_points(t, d, mode) for t in exact]
+        # totals are sums of points >= 0 times weights > 0: never a negative zero to clear, so
+        # quantize as `engine.score` rounds its published totals
+        q, mode = self.quantum, self.mode
+        return exact, [t.quantize(q, rounding=mode, context=DECIMAL_CONTEXT) for t in exact]
 
     def ranks(self, compared: Sequence[Decimal], method: str) -> tuple[list[int], list[int]]:
         """(rank, doubled mid-rank) per unit, ranked within each group."""
