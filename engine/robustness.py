@@ -14,9 +14,11 @@ What a sample varies
 - **tie rule**: each sample takes one of the given `TieRule`s.
 
 Criterion and component points do not depend on the weights, so a sample is a re-weighting of
-the component points and a ranking, not a replay.  Totals are exact decimals under
-`engine.rules.base.DECIMAL_CONTEXT`, clamped to 0..scale and rounded with the edition's
-decimals and mode as the published totals are; ranks come from `engine.rank.assign_ranks`
+the component points and a ranking, not a replay.  A sample's totals are exact: the rational
+``Σ p_c × w_c``, computed in integers without intermediate rounding, clamped to 0..scale and
+rounded with the edition's decimals and mode (exactly, as `decimal` would round that number);
+at the adopted weights a sample takes the edition's own totals (`engine.score`), so it is the
+adopted ranking.  Ranks come from `engine.rank.assign_ranks` with the sample's tie rule
 (within each group when the tier ranks by group).
 
 The draws are counter-based, so any one of them can be recomputed on its own, in any process
@@ -38,9 +40,12 @@ Pure and deterministic: same inputs, same result, byte for byte.
 from __future__ import annotations
 
 import hashlib
+from array import array
 from decimal import Decimal, localcontext
+from fractions import Fraction
 from math import ceil
-from operator import mul
+from itertools import groupby
+from operator import itemgetter, mul
 from typing import Sequence
 
 import msgspec
@@ -67,7 +72,7 @@ GENERATOR = "ictindex-robustness/1"
 _SPAN = 1_000_000
 _SHOWN = 5  # units listed as most / least robust
 _ONE = Decimal(1)
-_ZERO = Decimal(0)
+_first = itemgetter(0)
 _SHARE = Decimal("0.0001")
 _RHO = Decimal("0.000001")
 
@@ -83,6 +88,7 @@ class Basis(_Out):
     unit_ids: tuple[str, ...]
     groups: tuple[str | None, ...]
     points: tuple[tuple[Decimal, ...], ...]  # per unit, per component
+    totals: tuple[Decimal, ...]  # per unit, the edition's unrounded total
 
 
 def basis_of(scores: TierScores, label: str) -> Basis:
@@ -93,6 +99,7 @@ def basis_of(scores: TierScores, label: str) -> Basis:
         unit_ids=tuple(u.unit.unit_id for u in units),
         groups=tuple(getattr(u.unit, group_by) if group_by else None for u in units),
         points=tuple(u.components for u in units),
+        totals=tuple(u.total for u in units),
     )
 
 
@@ -157,56 +164,109 @@ def _factor(width: Decimal, seed: int, sample: int, code: str) -> Decimal:
     return _ONE + width * m / _SPAN
 
 
+def _fraction(d: Decimal) -> Fraction:
+    return Fraction(d)
+
+
+def _decimals(values) -> int:
+    """The most decimal places among `values` (0 for whole numbers)."""
+    return max([0] + [-v.as_tuple().exponent for v in values if v.as_tuple().exponent < 0])
+
+
 class _Evaluator:
-    """Totals and ranks of one basis under given weights and tie rule."""
+    """Totals and ranks of one basis under given weights and tie rule.
+
+    A sample's total of a unit is the exact rational ``Σ p_c × w_c`` (no intermediate
+    rounding), computed in integers: the points are scaled to whole numbers once
+    (``P_c = p_c × 10^E``), a sample's factors too (``R_c = r_c × 10^G``), so a unit costs
+    one integer dot product; the edition's rounding is then applied exactly to
+    ``S × num / den``.  At the adopted weights (every r_c = 1) a sample takes the edition's
+    own totals, so it is the adopted ranking exactly."""
 
     def __init__(self, basis: Basis, tier: Tier, rounding: Rounding) -> None:
         self.basis = basis
-        self.scale = tier.scale
+        self.scale = _fraction(tier.scale)
         self.mean = tier.aggregate == "mean"
         self.n = len(tier.components)
-        self.quantum = Decimal(1).scaleb(-rounding.decimals)
+        self.decimals = rounding.decimals
         self.mode = rounding.mode
-        self.index = {uid: i for i, uid in enumerate(basis.unit_ids)}
+        self.maxima = [_fraction(c.max) for c in tier.components]
+        self.total_max = sum(self.maxima, Fraction(0))
+        self.e = _decimals(p for pts in basis.points for p in pts)
+        scale_e = Decimal(1).scaleb(self.e)
+        with localcontext(DECIMAL_CONTEXT) as ctx:
+            ctx.prec = 2 * DECIMAL_CONTEXT.prec + 10  # room for the shift: exact
+            self.points = [tuple(int(p * scale_e) for p in pts) for pts in basis.points]
         groups: dict[str | None, list[int]] = {}
         for i, g in enumerate(basis.groups):
             groups.setdefault(g, []).append(i)
         self.groups = list(groups.values())
+        quantum = Decimal(1).scaleb(-rounding.decimals)
+        # at the adopted weights: the edition's totals, as `engine.score` made them
+        self.adopted_exact = list(basis.totals)
+        self.adopted_shown = [t.quantize(quantum, rounding=self.mode, context=DECIMAL_CONTEXT)
+                              for t in basis.totals]
 
-    def totals(self, weights: Sequence[Decimal]) -> tuple[list[Decimal], list[Decimal]]:
-        """(exact totals, published totals) per unit."""
-        scale, zero, n, mean = self.scale, _ZERO, self.n, self.mean
-        exact = []
-        with localcontext(DECIMAL_CONTEXT):
-            for pts in self.basis.points:
-                t = sum(map(mul, pts, weights), zero)
-                if mean:
-                    t = t / n
-                exact.append(scale if t > scale else (zero if t < zero else t))
-        # totals are sums of points >= 0 times weights > 0: never a negative zero to clear, so
-        # quantize as `engine.score` rounds its published totals
-        q, mode = self.quantum, self.mode
-        return exact, [t.quantize(q, rounding=mode, context=DECIMAL_CONTEXT) for t in exact]
+    def keys(self, factors: Sequence[Decimal], compare: str) -> list:
+        """Per unit, what the tie rule compares under the weights `factors` make."""
+        if all(f == _ONE for f in factors):
+            return self.adopted_exact if compare == "exact" else self.adopted_shown
+        g = _decimals(factors)
+        rs = [int(f.scaleb(g, context=DECIMAL_CONTEXT)) for f in factors]
+        k = self.total_max / sum((_fraction(f) * m for f, m in zip(factors, self.maxima)),
+                                 Fraction(0))
+        # total = S × k / 10^(e+g) [/ n]: one fraction for the sample
+        ratio = k / (10 ** (self.e + g)) / (self.n if self.mean else 1)
+        num, den = ratio.numerator, ratio.denominator
+        sums = [sum(map(mul, pts, rs)) for pts in self.points]
+        if compare == "exact":
+            # clamped to the scale; a common positive denominator: numerators compare
+            cap = self.scale * den
+            cap_n, cap_d = cap.numerator, cap.denominator
+            return [min(s * num * cap_d, cap_n) for s in sums]
+        shift = 10 ** self.decimals
+        mode = self.mode
+        cap_q = _round(self.scale.numerator * shift, self.scale.denominator, mode)
+        a = num * shift
+        if mode == "ROUND_HALF_UP":  # floor(x + 1/2), in one integer division
+            a2, den2 = 2 * a, 2 * den
+            shown = [(s * a2 + den) // den2 for s in sums]
+        elif mode == "ROUND_DOWN":
+            shown = [s * a // den for s in sums]
+        else:
+            shown = [_round(s * a, den, mode) for s in sums]
+        if shown and max(shown) > cap_q:
+            shown = [min(q, cap_q) for q in shown]
+        return shown
 
-    def ranks(self, compared: Sequence[Decimal], method: str) -> tuple[list[int], list[int]]:
-        """(rank, doubled mid-rank) per unit, ranked within each group."""
-        ids = self.basis.unit_ids
-        index = self.index
-        ranks = [0] * len(ids)
-        mids = [0] * len(ids)
+    def ranks(self, keys: Sequence, method: str) -> tuple[list[int], list[int]]:
+        """(rank, doubled mid-rank) per unit, ranked within each group; one more entry, 0, at
+        the end (where units the basis does not rank point)."""
+        n = len(keys)
+        ranks = [0] * (n + 1)
+        mids = [0] * (n + 1)
         for members in self.groups:
-            order = assign_ranks([(ids[i], compared[i]) for i in members], method)
-            start = 0
-            while start < len(order):
-                end = start
-                while end + 1 < len(order) and order[end + 1][0] == order[start][0]:
-                    end += 1
-                for k in range(start, end + 1):
-                    i = index[order[k][1]]
-                    ranks[i] = order[k][0]
-                    mids[i] = start + end + 2  # (start+1) + (end+1): twice the mean position
-                start = end + 1
+            order = assign_ranks([(i, keys[i]) for i in members], method)
+            position = 0
+            for rank, run in groupby(order, key=_first):
+                run = list(run)
+                mid = 2 * position + len(run) + 1  # first + last + 2: twice the mean position
+                for _, i in run:
+                    ranks[i] = rank
+                    mids[i] = mid
+                position += len(run)
         return ranks, mids
+
+
+def _round(num: int, den: int, mode: str) -> int:
+    """num / den (both >= 0) rounded to a whole number by `mode`."""
+    q, rem = divmod(num, den)
+    if mode == "ROUND_DOWN" or not rem:
+        return q
+    twice = 2 * rem
+    if twice > den or (twice == den and (mode == "ROUND_HALF_UP" or q & 1)):
+        return q + 1
+    return q
 
 
 def _nearest(sorted_values: Sequence, q: Decimal):
@@ -251,67 +311,58 @@ def robustness(
     if not bases or not ties:
         raise ValueError("robustness needs the adopted scoring and tie rule")
     codes = tuple(c.code for c in tier.components)
-    maxima = [c.max for c in tier.components]
-    with localcontext(DECIMAL_CONTEXT):
-        total_max = sum(maxima, _ZERO)
     evaluators = [_Evaluator(b, tier, rounding) for b in bases]
     rows = published.rows
     pos = {r.unit_id: k for k, r in enumerate(rows)}
-    # each basis's unit index -> published position (-1: ranked there, not published)
-    to_pub = [[pos.get(uid, -1) for uid in b.unit_ids] for b in bases]
+    # per basis, for each published unit its index there (the basis's length, where a 0
+    # stands, when the basis does not rank it)
+    pick = []
+    for b in bases:
+        where = {uid: i for i, uid in enumerate(b.unit_ids)}
+        idx = [where.get(r.unit_id, len(b.unit_ids)) for r in rows]
+        pick.append(lambda seq, idx=idx: [seq[i] for i in idx])
+    complete = [len(set(b.unit_ids) & pos.keys()) == len(rows) for b in bases]
 
-    def evaluate(e: _Evaluator, weights: Sequence[Decimal], rule: TieRule):
-        exact, shown = e.totals(weights)
-        return e.ranks(exact if rule.compare == "exact" else shown, rule.method)
+    def evaluate(b: int, factors: Sequence[Decimal], rule: TieRule):
+        e = evaluators[b]
+        ranks, mids = e.ranks(e.keys(factors, rule.compare), rule.method)
+        return pick[b](ranks), pick[b](mids)
 
-    ones = [_ONE] * len(codes)
-    ref_ranks, ref_mids = evaluate(evaluators[0], ones, ties[0])
-    pub_mid = [0] * len(rows)
-    for i, k in enumerate(to_pub[0]):
-        if k >= 0:
-            if ref_ranks[i] != rows[k].rank:
-                raise ValueError(f"the adopted scoring does not give the published rank of "
-                                 f"{rows[k].unit_id} ({ref_ranks[i]}, published {rows[k].rank})")
-            pub_mid[k] = ref_mids[i]
-    if sum(1 for k in to_pub[0] if k >= 0) != len(rows):
+    ones = (_ONE,) * len(codes)
+    ref_ranks, pub_mid = evaluate(0, ones, ties[0])
+    if not complete[0]:
         raise ValueError("the adopted scoring does not rank every published unit")
+    for row, rank in zip(rows, ref_ranks):
+        if rank != row.rank:
+            raise ValueError(f"the adopted scoring does not give the published rank of "
+                             f"{row.unit_id} ({rank}, published {row.rank})")
 
-    per_unit: list[list[int]] = [[] for _ in rows]
-    kept = [0] * len(rows)
+    columns = []  # per sample, the ranks in published order (0: not ranked in that sample)
     draws = []
     rhos = []
     for s in range(samples):
-        factors = [_factor(width, seed, s, code) for code in codes]
-        with localcontext(DECIMAL_CONTEXT):
-            if width:
-                k = total_max / sum(map(mul, factors, maxima), _ZERO)
-                weights = [f * k for f in factors]
-            else:
-                weights = ones
+        factors = tuple(_factor(width, seed, s, code) for code in codes)
         b = draw(seed, s, "missing") % len(bases) if len(bases) > 1 else 0
         t = draw(seed, s, "ties") % len(ties) if len(ties) > 1 else 0
-        ranks, mids = evaluate(evaluators[b], weights, ties[t])
-        xs, ys = [], []
-        for i, k in enumerate(to_pub[b]):
-            if k < 0:
-                continue
-            r = ranks[i]
-            per_unit[k].append(r)
-            if r == rows[k].rank:
-                kept[k] += 1
-            xs.append(pub_mid[k])
-            ys.append(mids[i])
-        rho = _pearson(xs, ys)
+        ranks, mids = evaluate(b, factors, ties[t])
+        columns.append(array("l", ranks))
+        if complete[b]:
+            rho = _pearson(pub_mid, mids)
+        else:
+            both = [(x, y) for x, y in zip(pub_mid, mids) if y]
+            rho = _pearson([x for x, _ in both], [y for _, y in both])
         rhos.append(rho)
-        draws.append(SampleDraw(sample=s, factors=tuple(factors), missing=bases[b].label,
+        draws.append(SampleDraw(sample=s, factors=factors, missing=bases[b].label,
                                 ties=tie_label(ties[t]), spearman=rho))
 
     half, lo, hi = Decimal("0.5"), Decimal("0.05"), Decimal("0.95")
     units = []
-    for k, row in enumerate(rows):
-        got = sorted(per_unit[k])
+    kept = []
+    for row, column in zip(rows, zip(*columns)):
+        got = sorted(r for r in column if r)
+        kept.append(column.count(row.rank))
         with localcontext(DECIMAL_CONTEXT):
-            share = (Decimal(kept[k]) / samples).quantize(_SHARE)
+            share = (Decimal(kept[-1]) / samples).quantize(_SHARE)
         units.append(UnitRobustness(
             unit_id=row.unit_id, name=row.name, group=row.group, rank=row.rank,
             median=_nearest(got, half) if got else None,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from decimal import Decimal, localcontext
+from decimal import Context, Decimal, localcontext
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -11,7 +12,6 @@ from hypothesis import given, settings, strategies as st
 from engine.model import TieRule
 from engine.rank import assign_ranks
 from engine.robustness import basis_of, draw, robustness
-from engine.rules.base import DECIMAL_CONTEXT
 from tests.engine.engine_testkit import Log, mini_edition, run
 
 D = Decimal
@@ -32,6 +32,7 @@ editions = st.builds(
     aggregate=st.sampled_from(["sum", "mean"]),
     applies_to=st.sampled_from(["publication", "criterion"]),
     decimals=st.sampled_from([0, 1, 2]),
+    mode=st.sampled_from(["ROUND_HALF_UP", "ROUND_HALF_EVEN", "ROUND_DOWN"]),
 )
 
 
@@ -96,8 +97,8 @@ def test_draws_are_sha256_counters_anyone_can_recompute():
 
 
 def test_a_sample_is_the_adopted_totals_reweighted_and_ranked_by_the_tie_rule():
-    """One sample recomputed independently: weights renormalised to the scale, totals rounded
-    as published, competition ranks."""
+    """One sample recomputed independently, in exact fractions: weights renormalised to the
+    scale, totals rounded half-up to 2 decimals as published, competition ranks."""
     values = [
         {"pc": "0.9", "bw": "40", "net": True, "head": {"choice": "deputy"}, "lead": "2"},
         {"pc": "0.3", "bw": "90", "net": False, "head": {"choice": "chairman"}, "lead": "4.5"},
@@ -108,12 +109,15 @@ def test_a_sample_is_the_adopted_totals_reweighted_and_ranked_by_the_tie_rule():
     scores, ranking = scored(values, edition)
     r = analyse(scores, ranking, width="0.5", samples=1, seed=11)
     [d] = r.draws
-    maxima = [c.max for c in scores.tier_def.components]
-    with localcontext(DECIMAL_CONTEXT):
-        k = sum(maxima) / sum(f * m for f, m in zip(d.factors, maxima))
-        weights = [f * k for f in d.factors]
-        totals = {uid: sum(p * w for p, w in zip(u.components, weights)).quantize(D("0.01"))
-                  for uid, u in scores.units.items()}
+    maxima = [Fraction(c.max) for c in scores.tier_def.components]
+    factors = [Fraction(f) for f in d.factors]
+    k = sum(maxima) / sum(f * m for f, m in zip(factors, maxima))
+    weights = [f * k for f in factors]
+    totals = {}
+    for uid, u in scores.units.items():
+        exact = sum(Fraction(p) * w for p, w in zip(u.components, weights))
+        cents, rest = divmod(exact * 100, 1)
+        totals[uid] = cents + (rest >= Fraction(1, 2))
     expected = {uid: rank for rank, uid in assign_ranks(list(totals.items()))}
     assert {u.unit_id: u.median for u in r.units} == expected
     assert any(expected[row.unit_id] != row.rank for row in ranking.rows), \
@@ -148,6 +152,41 @@ def test_a_basis_that_does_not_give_the_published_ranks_is_refused():
     dense_scores, _ = scored(values, mini_edition(policy="zero"))
     flipped = basis_of(dense_scores, "x")
     flipped = type(flipped)(label="x", unit_ids=flipped.unit_ids, groups=flipped.groups,
-                            points=tuple(reversed(flipped.points)))
+                            points=tuple(reversed(flipped.points)),
+                            totals=tuple(reversed(flipped.totals)))
     with pytest.raises(ValueError, match="published rank"):
         analyse(scores, ranking, bases=[flipped])
+
+
+def reference_ranks(scores, factors, edition) -> dict[str, int]:
+    """A sample's ranks the slow way: exact fractions, then `decimal` at 100 digits (exact for
+    these totals) rounds them with the edition's mode."""
+    tier = scores.tier_def
+    maxima = [Fraction(c.max) for c in tier.components]
+    fs = [Fraction(f) for f in factors]
+    k = sum(maxima) / sum(f * m for f, m in zip(fs, maxima))
+    keys = {}
+    for uid, u in scores.units.items():
+        exact = sum(Fraction(p) * f * k for p, f in zip(u.components, fs))
+        if tier.aggregate == "mean":
+            exact /= len(maxima)
+        exact = min(exact, Fraction(tier.scale))
+        if edition.ties.compare == "exact":
+            keys[uid] = exact
+        else:
+            with localcontext(Context(prec=100)):
+                d = Decimal(exact.numerator) / Decimal(exact.denominator)
+                keys[uid] = d.quantize(Decimal(1).scaleb(-edition.rounding.decimals),
+                                       rounding=edition.rounding.mode)
+    return {uid: rank for rank, uid in assign_ranks(list(keys.items()), edition.ties.method)}
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=st.lists(unit_values, min_size=2, max_size=8), edition=editions,
+       seed=st.integers(0, 2**32), width=st.integers(1, 90))
+def test_a_weighted_sample_ranks_exact_totals_rounded_by_the_editions_rule(values, edition,
+                                                                           seed, width):
+    scores, ranking = scored(values, edition)
+    r = analyse(scores, ranking, width=D(width) / 100, samples=1, seed=seed)
+    assert {u.unit_id: u.median for u in r.units} == reference_ranks(scores, r.draws[0].factors,
+                                                                      edition)
