@@ -18,6 +18,7 @@ from msgspec.structs import replace
 
 from engine.asof import AsOf
 from engine.diff import RankingDiff, diff as diff_rankings
+from engine.fold import LogState
 from engine.edition import content_hash
 from engine.model import Methodology, TieRule
 from engine.rank import rank_tier
@@ -165,12 +166,14 @@ def _with_policy(methodology: Methodology, tier: str, policy: str) -> Methodolog
 
 def robustness(app: "Ictindex", year: int, tier: str, *, samples: int, seed: int,
                vary: Sequence[str] = (), edition: str | None = None, as_of: str | None = None,
-               allow_changed_edition: bool = False) -> Robustness:
-    """Monte Carlo of `engine.robustness` over the ranking of `tier` in `year`."""
+               allow_changed_edition: bool = False, state: LogState | None = None
+               ) -> Robustness:
+    """Monte Carlo of `engine.robustness` over the ranking of `tier` in `year` (`state`: an
+    already folded log, as `plugins.replay.replay` takes it, to rank several tiers)."""
     if samples < 1:
         raise UsageError("--samples must be at least 1")
     base = replay(app, year, tier, as_of=as_of, edition=edition,
-                  allow_changed_edition=allow_changed_edition)
+                  allow_changed_edition=allow_changed_edition, state=state)
     methodology = base.scores.edition
     width, policies, ties = parse_vary(vary, methodology, tier)
     bases: list[Basis] = [basis_of(base.scores, f"missing={policies[0]}")]

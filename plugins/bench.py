@@ -392,17 +392,18 @@ def run_bench(*, units: int = 1000, indicators: int | None = None, years: int = 
 
 def robustness_year(db_path: str, year: int, samples: int = ROBUSTNESS_SAMPLES) -> int:
     """A fresh app: `samples` samples of ±20 % weight variation for every tier adopted for the
-    year (each tier replayed once, then re-weighted per sample)."""
+    year (the year folded once, each tier scored once, then re-weighted per sample)."""
     from plugins.analysis import robustness
     from plugins.app import Ictindex
 
     with Ictindex.open(db_path) as app:
-        ys = app.state(year=year).year_state(year)
+        state = app.state(year=year)  # folded once, as the cold replay does
+        ys = state.year_state(year)
         n = 0
         for tier in ("department", "district", "commune", "province"):
             if ys.adoption(tier) is not None:
                 n += len(robustness(app, year, tier, samples=samples, seed=1,
-                                    vary=("weights=±20%",)).units)
+                                    vary=("weights=±20%",), state=state).units)
         return n
 
 
