@@ -51,12 +51,36 @@ class Assignment(msgspec.Struct, frozen=True):
     value: Any  # as read (TOML value, else the text)
 
 
+# An edition's numbers are points, shares and counts: a VALUE beyond this many digits either
+# side of the point is a typo, and would overflow the engine's decimal context.
+_DIGITS = 28
+
+
+def _check_numbers(value: Any, text: str) -> None:
+    if isinstance(value, dict):
+        for v in value.values():
+            _check_numbers(v, text)
+    elif isinstance(value, list):
+        for v in value:
+            _check_numbers(v, text)
+    elif isinstance(value, (Decimal, int)) and not isinstance(value, bool):
+        d = Decimal(value)
+        if not d.is_finite():
+            raise WhatIfError(f"--set ...={text}: {value} is not a finite number")
+        if d and abs(d.adjusted()) > _DIGITS:
+            raise WhatIfError(f"--set ...={text}: {value} is out of range "
+                              f"(at most {_DIGITS} digits either side of the point)")
+
+
 def parse_value(text: str) -> Any:
     """A VALUE as TOML (exact decimals), else the text itself as a string."""
     try:
-        return tomllib.loads(f"v = {text}", parse_float=Decimal)["v"]
+        value = tomllib.loads(f"v = {text}", parse_float=Decimal)["v"]
     except tomllib.TOMLDecodeError:
         pass
+    else:
+        _check_numbers(value, text.strip())
+        return value
     stripped = text.strip()
     if not stripped:
         raise WhatIfError("--set needs a value after '=' (PATH=VALUE)")
@@ -71,7 +95,11 @@ def parse_assignment(text: str) -> Assignment:
         raise WhatIfError(f"--set {text!r}: write PATH=VALUE, e.g. tiers.commune.components.HT.max=17")
     if not _PATH.fullmatch(path):
         raise WhatIfError(f"--set {text!r}: {path!r} is not a path like tiers.commune.missing")
-    return Assignment(path=path, text=value.strip(), value=parse_value(value))
+    try:
+        parsed = parse_value(value)
+    except WhatIfError as e:
+        raise WhatIfError(str(e).replace("--set ...=", f"--set {path}=", 1)) from None
+    return Assignment(path=path, text=value.strip(), value=parsed)
 
 
 def _steps(path: str) -> list[str | int]:

@@ -63,6 +63,11 @@ def test_whatif_refuses_bad_paths_values_and_editions_that_fail_the_checks(run, 
         ("tiers.commune.components.HT.max=13", "Error: local-ict@2020 with --set: "
          "tiers.commune.components: component maxima add up to 88, not the tier's scale 90"),
         ("no-equals-sign", "Error: --set 'no-equals-sign': write PATH=VALUE"),
+        # numbers the decimal context cannot compare or hold (were tracebacks)
+        ("tiers.commune.components.HT.max=nan",
+         "Error: --set tiers.commune.components.HT.max=nan: NaN is not a finite number"),
+        ("tiers.commune.criteria.HT1.max=1e999999999",
+         "Error: --set tiers.commune.criteria.HT1.max=1e999999999: 1E+999999999 is out of range"),
     ]
     for assignment, message in cases:
         r = run(sample_copy, "whatif", "--year", "2020", "--tier", "commune", "--set", assignment)
