@@ -345,7 +345,7 @@ def robustness(
         b = draw(seed, s, "missing") % len(bases) if len(bases) > 1 else 0
         t = draw(seed, s, "ties") % len(ties) if len(ties) > 1 else 0
         ranks, mids = evaluate(b, factors, ties[t])
-        columns.append(array("l", ranks))
+        columns.append(array("i", ranks))
         if complete[b]:
             rho = _pearson(pub_mid, mids)
         else:
