@@ -33,6 +33,7 @@ editions = st.builds(
     applies_to=st.sampled_from(["publication", "criterion"]),
     decimals=st.sampled_from([0, 1, 2]),
     mode=st.sampled_from(["ROUND_HALF_UP", "ROUND_HALF_EVEN", "ROUND_DOWN"]),
+    group_by=st.sampled_from([None, "parent_id"]),
 )
 
 
@@ -41,8 +42,8 @@ def scored(values: list[dict], edition, *, with_top: bool = False):
     units = [(f"U{k:02d}", v) for k, v in enumerate(values)]
     if with_top:
         units.append(("MAX", TOP))
-    for uid, _ in units:
-        log.register(uid, f"Đơn vị {uid}")
+    for k, (uid, _) in enumerate(units):
+        log.register(uid, f"Đơn vị {uid}", parent_id=f"P{k % 2}")
     for uid, v in units:
         log.submit_all(2020, uid, v)
     return run(log.events, edition)
@@ -178,7 +179,12 @@ def reference_ranks(scores, factors, edition) -> dict[str, int]:
                 d = Decimal(exact.numerator) / Decimal(exact.denominator)
                 keys[uid] = d.quantize(Decimal(1).scaleb(-edition.rounding.decimals),
                                        rounding=edition.rounding.mode)
-    return {uid: rank for rank, uid in assign_ranks(list(keys.items()), edition.ties.method)}
+    groups: dict = {}
+    for uid, key in keys.items():
+        group = scores.units[uid].unit.parent_id if tier.group_by else None
+        groups.setdefault(group, []).append((uid, key))
+    return {uid: rank for items in groups.values()
+            for rank, uid in assign_ranks(items, edition.ties.method)}
 
 
 @settings(max_examples=40, deadline=None)
