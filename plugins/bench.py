@@ -20,7 +20,11 @@ ratios; seconds are medians of `repeat` runs.  For import the ratio is of rates.
 - verify of the whole log (`events.verify.verify`) / raw scan of every body + SHA-256;
 - peak memory (VmHWM of a fresh process) of a cold replay / of the floor;
 - with `years > 1`: the cold replay of the last year / the same year replayed from a log that
-  holds only that year (target ≤ 1.2).
+  holds only that year (target ≤ 1.2);
+- robustness of the year: `ictindex robustness` with 1,000 samples of ±20 % weight variation
+  for every tier of the last year, from a fresh app / the cold replay (target ≤ 20);
+- robustness of a province's communes: the same over the commune tier of the BR-VT 2020 sample
+  (82 communes), in seconds (target ≤ 5 s; the ratio is to the cold replay).
 """
 
 from __future__ import annotations
@@ -54,7 +58,10 @@ TARGETS = {
     "verify": ("≤", 2.0),
     "memory": ("≤", 2.0),
     "year_of_multi_year_log": ("≤", 1.2),
+    "robustness_year": ("≤", 20.0),
 }
+ROBUSTNESS_SAMPLES = 1000
+PROVINCE_COMMUNES_SECONDS = 5.0
 
 
 def _another_value(indicator: Any, value: Decimal) -> str:
@@ -367,6 +374,7 @@ def run_bench(*, units: int = 1000, indicators: int | None = None, years: int = 
             many_s, one_s, ratio, _ = _paired(lambda: cold_replay(db_path, year),
                                               lambda: cold_replay(one, year), repeat)
             phases.append(_phase("year_of_multi_year_log", many_s, one_s, ratio))
+        phases += robustness_phases(db_path, year, cold_s, repeat, tmp, progress)
         app.close()
         return {
             "machine": _machine(),
@@ -380,6 +388,53 @@ def run_bench(*, units: int = 1000, indicators: int | None = None, years: int = 
         }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def robustness_year(db_path: str, year: int, samples: int = ROBUSTNESS_SAMPLES) -> int:
+    """A fresh app: `samples` samples of ±20 % weight variation for every tier adopted for the
+    year (the year folded once, each tier scored once, then re-weighted per sample)."""
+    from plugins.analysis import robustness
+    from plugins.app import Ictindex
+
+    with Ictindex.open(db_path) as app:
+        state = app.state(year=year)  # folded once, as the cold replay does
+        ys = state.year_state(year)
+        n = 0
+        for tier in ("department", "district", "commune", "province"):
+            if ys.adoption(tier) is not None:
+                n += len(robustness(app, year, tier, samples=samples, seed=1,
+                                    vary=("weights=±20%",), state=state).units)
+        return n
+
+
+def robustness_phases(db_path: str, year: int, cold_s: float, repeat: int, tmp: Path,
+                      progress: Callable[[str], None]) -> list[dict]:
+    """The two robustness phases (module docstring); `cold_s` is the cold replay's median."""
+    from plugins.analysis import robustness
+    from plugins.app import Ictindex
+    from plugins.sample import build_sample
+
+    progress("robustness of the year")
+    year_s, units = _median(lambda: robustness_year(db_path, year), repeat)
+    phases = [_phase("robustness_year", year_s, cold_s, year_s / cold_s, units=units,
+                     samples=ROBUSTNESS_SAMPLES)]
+    progress("robustness of a province's communes")
+    sample_db = str(tmp / "sample.db")
+    with Ictindex.open(sample_db) as app:
+        build_sample(app)
+
+    def communes() -> int:
+        with Ictindex.open(sample_db) as app:
+            return len(robustness(app, 2020, "commune", samples=ROBUSTNESS_SAMPLES, seed=1,
+                                  vary=("weights=±20%",)).units)
+
+    prov_s, n = _median(communes, repeat)
+    phase = _phase("robustness_province_communes", prov_s, cold_s, prov_s / cold_s, units=n,
+                   samples=ROBUSTNESS_SAMPLES)
+    phase["target"] = f"≤ {PROVINCE_COMMUNES_SECONDS:g} s"
+    phase["met"] = prov_s <= PROVINCE_COMMUNES_SECONDS
+    phases.append(phase)
+    return phases
 
 
 def _machine() -> dict[str, Any]:

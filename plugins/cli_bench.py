@@ -27,7 +27,8 @@ def bench(units: int, indicators: int | None, years: int, corrections: float, se
     from plugins.bench import format_table, run_bench, to_json
 
     steps = ["import floor", "cold replay", "projections", "one correction", "explain",
-             "verify", "peak memory", "one-year"]
+             "verify", "peak memory", "one-year", "robustness of the year",
+             "robustness of a province's communes"]
     with progress.bar(len(steps) + years * 4 + 1, label="bench") as b:
         def report_progress(message: str) -> None:
             b.label(f"bench: {message}")

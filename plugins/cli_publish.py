@@ -55,9 +55,14 @@ def export(c: Context, year: int, tier: str, fmt: str | None, out: str, as_of: s
               help="The folder to write the site into (created if missing).")
 @click.option("--as-of", "as_of", default="now", show_default=True,
               help="now, published, a seq, a date or a UTC time.")
+@click.option("--robustness-samples", type=click.IntRange(0), default=0, show_default=True,
+              help="Also a page of rank intervals under ±20% weight variation, from this many "
+                   "samples per tier (see `ictindex robustness`).")
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="The seed of the robustness samples.")
 @pass_ctx
 @handle_errors
-def site(c: Context, year: int, out: str, as_of: str) -> None:
+def site(c: Context, year: int, out: str, as_of: str, robustness_samples: int, seed: int) -> None:
     """Build a static, self-contained site of a year's rankings.
 
     Every tier with an adopted edition, with charts; a page per unit with its explanation down
@@ -65,7 +70,8 @@ def site(c: Context, year: int, out: str, as_of: str) -> None:
     that verifies it.  No script, no request to any other host: open index.html from disk or
     copy the folder to any web server.
     """
-    result = build_site(c.app, year, out, as_of=as_of, db_name=c.db)
+    result = build_site(c.app, year, out, as_of=as_of, db_name=c.db,
+                        robustness_samples=robustness_samples, robustness_seed=seed)
     click.echo(f"Wrote {len(result.pages)} pages to {result.out}: {', '.join(result.tiers)}, "
                f"{result.units} units")
     click.echo(f"checkpoint {result.checkpoint}")

@@ -32,6 +32,7 @@ from engine.model import Methodology
 from engine.result import Ranking
 
 if TYPE_CHECKING:
+    from engine.robustness import Robustness
     from plugins.app import Ictindex
 
 __all__ = [
@@ -403,3 +404,68 @@ def export_annex(app: "Ictindex", year: int, tier: str, out: str | Path, *,
     else:
         write_csv(a, out)
     return ExportResult(path=out, format=fmt, annex=a)
+
+
+# -- robustness annex ------------------------------------------------------------------------
+
+ROBUSTNESS_LABELS = {
+    "vi": {"sheet": "Độ vững thứ hạng", "rank": "Xếp hạng", "unit_id": "Mã đơn vị",
+           "name": "Tên đơn vị", "median": "Trung vị thứ hạng", "p5": "Thứ hạng 5%",
+           "p95": "Thứ hạng 95%", "keeps": "Tỷ lệ mẫu giữ nguyên thứ hạng",
+           "ranked_in": "Số mẫu được xếp hạng"},
+    "en": {"sheet": "Rank robustness", "rank": "Rank", "unit_id": "Unit code", "name": "Unit",
+           "median": "Median rank", "p5": "5% rank", "p95": "95% rank",
+           "keeps": "Share of samples keeping the rank", "ranked_in": "Samples ranked in"},
+}
+
+
+def write_robustness_xlsx(r: "Robustness", out: str | Path, *, lang: str = "vi") -> None:
+    """The annex sheet of a robustness run (`engine.robustness`): one row per unit in published
+    order, and an About sheet with the edition, checkpoint, seed, generator and alternatives.
+    Byte-reproducible like the ranking annex."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    L = ROBUSTNESS_LABELS[lang]
+    wb = Workbook()
+    ws = wb.active
+    ws.title = L["sheet"]
+    keys = ("rank", "unit_id", "name", "median", "p5", "p95", "keeps", "ranked_in")
+    for col, key in enumerate(keys, start=1):
+        _set_text(ws.cell(row=1, column=col), L[key])
+        ws.cell(row=1, column=col).font = Font(bold=True)
+    for row, u in enumerate(r.units, start=2):
+        for col, key in enumerate(keys, start=1):
+            v = getattr(u, key)
+            c = ws.cell(row=row, column=col)
+            if isinstance(v, str):
+                _set_text(c, v)
+            elif v is not None:
+                c.value = v
+                c.number_format = "0.0000" if key == "keeps" else "0"
+    ws.freeze_panes = "D2"
+    for col, width in zip("ABCDEFGH", (9, 11, 40, 12, 11, 11, 16, 12)):
+        ws.column_dimensions[col].width = width
+    p = r.provenance
+    about = [
+        ("year / tier", f"{r.year} {r.tier}"),
+        ("edition", p.edition), ("edition content hash", p.content_hash),
+        ("checkpoint", f"{p.checkpoint_size}:{p.checkpoint_root or ''}"), ("as of", p.as_of),
+        ("samples", str(r.samples)), ("seed", str(r.seed)), ("generator", r.generator),
+        ("weights", f"±{(r.width * 100).normalize():f}%"),
+        ("missing-data policies", ", ".join(r.missing)), ("tie rules", ", ".join(r.ties)),
+        ("Spearman median / 5% / min",
+         " / ".join("" if v is None else f"{v:f}" for v in (r.spearman.median, r.spearman.p5,
+                                                             r.spearman.min))),
+        ("most robust", ", ".join(r.most_robust)), ("least robust", ", ".join(r.least_robust)),
+        ("engine", p.engine_version),
+    ]
+    info = wb.create_sheet("Thông tin" if lang == "vi" else "About")
+    for row, (k, v) in enumerate(about, start=1):
+        _set_text(info.cell(row=row, column=1), k)
+        _set_text(info.cell(row=row, column=2), v)
+    info.column_dimensions["A"].width = 30
+    info.column_dimensions["B"].width = 90
+    wb.properties.title = f"{L['sheet']} — {r.tier} {r.year}"
+    wb.properties.creator = "ictindex"
+    Path(out).write_bytes(_reproducible_xlsx(wb))

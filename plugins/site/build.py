@@ -173,6 +173,7 @@ class _Site:
         self.page_of: dict[str, str] = {}  # unit id -> relative path of its page
         self.changed: dict[str, set[str]] = {}  # tier -> unit ids in its diff
         self.layout = Template(_read_text("templates", "page.html"))
+        self.robustness = False  # a robustness page is built: tier sections link to it
 
     # -- gathering -----------------------------------------------------------------------------
 
@@ -433,6 +434,9 @@ class _Site:
                    + " · ".join(f"{e(c.code)}: {e(c.name_vi)}" for c in tier_def.components)
                    + f"</caption><thead><tr>{''.join(head)}</tr></thead>"
                    f"<tbody>{''.join(body)}</tbody></table></div>")
+        if self.robustness:
+            out.append(f"<p><a href=\"{root}robustness.html#tier-{tp.tier}\">Độ vững của thứ "
+                       f"hạng</a>: khoảng thứ hạng của mỗi đơn vị khi trọng số thay đổi.</p>")
         if r.excluded:
             out.append("<h3>Không xếp hạng</h3><ul>" + "".join(
                 f"<li>{self.unit_link(x.unit_id, root)}: {e(x.reason)}</li>" for x in r.excluded)
@@ -750,14 +754,31 @@ def _db_name(app: "Ictindex") -> str:
     return "ictindex.db"
 
 
+def _robustness_page(site: _Site, samples: int, seed: int) -> str:
+    from plugins.analysis import robustness
+    from plugins.site.robustness_page import WEIGHTS, robustness_body
+
+    results = [robustness(site.app, site.year, tp.tier, samples=samples, seed=seed,
+                          vary=(WEIGHTS,), as_of=site.as_of) for tp in site.tiers]
+    as_of = site.as_of
+    cli_as_of = str(as_of.seq) if as_of.kind == "seq" else (
+        as_of.describe()[5:] if as_of.kind == "time" else as_of.kind)
+    body = robustness_body(site, results, site.db_name, _shell(cli_as_of))
+    return site.page(title=f"Chỉ số ICT năm {site.year} — độ vững của thứ hạng", body=body,
+                     root="", current="robustness")
+
+
 def build_site(app: "Ictindex", year: int, out: str | Path, *, as_of: AsOf | str | None = None,
-               db_name: str | None = None, show_progress: bool | None = None) -> SiteResult:
-    """Write the site of `year` (as of `as_of`, default now) under the folder `out`."""
+               db_name: str | None = None, show_progress: bool | None = None,
+               robustness_samples: int = 0, robustness_seed: int = 1) -> SiteResult:
+    """Write the site of `year` (as of `as_of`, default now) under the folder `out`; with
+    `robustness_samples`, also the robustness page (`plugins.site.robustness_page`)."""
     if isinstance(as_of, str):
         as_of = parse_as_of(as_of)
     as_of = as_of or AsOf(kind="now")
     site = _Site(app, year, as_of, _shell(Path(db_name).name if db_name else _db_name(app)))
     site.gather()
+    site.robustness = robustness_samples > 0
     units: list[tuple[TierPage, str]] = []
     for tp in site.tiers:
         r = tp.replay.ranking
@@ -771,6 +792,9 @@ def build_site(app: "Ictindex", year: int, out: str | Path, *, as_of: AsOf | str
         bar.update(1)
         files["verify.html"] = site.verify().encode("utf-8")
         bar.update(1)
+        if robustness_samples > 0:
+            files["robustness.html"] = _robustness_page(site, robustness_samples,
+                                                        robustness_seed).encode("utf-8")
         for tp, uid in units:
             files[site.page_of[uid]] = site.unit_page(tp, uid).encode("utf-8")
             bar.update(1)
