@@ -431,16 +431,28 @@ def check_adoptions(state: LogState, registry: Registry, edition_id: str, year: 
                 edition_id, edition.content_hash, code):
             continue  # already adopted: recording it again would add nothing
         if current is not None:
-            what = (f"{year} {tier} is scored by {current.edition}" if current.edition != edition_id
-                    else f"{year} {tier} adopted {edition_id} with other content "
-                         f"(content hash {current.content_hash[:12]}…)")
+            same_content = (current.edition, current.content_hash) == (
+                edition_id, edition.content_hash)
+            if current.edition != edition_id:
+                what = f"{year} {tier} is scored by {current.edition}"
+            elif not same_content:
+                what = (f"{year} {tier} adopted {edition_id} with other content "
+                        f"(content hash {current.content_hash[:12]}…)")
+            else:  # the same edition, scored by other plugin code than at its adoption
+                changed = ", ".join(
+                    f"{kind} {current.rule_kinds.get(kind, 'ictindex')} → {code.get(kind, 'ictindex')}"
+                    for kind in sorted(current.rule_kinds.keys() | code.keys())
+                    if current.rule_kinds.get(kind) != code.get(kind))
+                what = (f"{year} {tier} adopted {edition_id} scored by other plugin code "
+                        f"(rule kind {changed})")
             if not dry_run and (not reason or not authority):
                 raise UsageError(f"{what}: adopting {edition_id} instead changes every total of "
                                  "it, so it needs --reason and --authority (see it first with "
                                  "--dry-run)")
             used = {code for c in methodology.tiers[tier].components for cr in c.criteria
                     for code in cr.indicators}
-            if not any(ys.value(u.unit_id, code) is not None
+            # The same indicators as before: only another edition can lack data.
+            if not same_content and not any(ys.value(u.unit_id, code) is not None
                        for u in ys.tier_units(tier) for code in used):
                 raise UsageError(f"{edition_id} has no data for {year} {tier}: none of its "
                                  f"indicators has a value for a {tier} unit in {year}, so every "

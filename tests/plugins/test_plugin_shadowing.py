@@ -27,6 +27,7 @@ from plugins import hookimpl
 from plugins.app import Ictindex
 from plugins.manager import PluginConflict, build_registry, get_plugin_manager, get_registry, list_plugins
 from plugins.replay import EditionChanged, replay
+from plugins.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "ictindex-edition-example"
@@ -192,8 +193,14 @@ def test_new_code_for_an_adopted_rule_kind_is_reported_like_a_changed_edition(si
         changed = replay(app, 2023, "department", allow_changed_edition=True).ranking.provenance
         assert changed.rule_kinds["target_share"] == "ictindex-edition-example 0.2.0"
         assert changed.rule_kinds["ratio"] == f"ictindex {VERSION}"
-        # Adopting again records the code installed now, after which the replay is accepted.
-        [again] = app.adopt("example-province@2023", 2023, ["department"], actor="t")
+        # Adopting again (a re-adoption: it needs a reason) records the code installed now,
+        # after which the replay is accepted.
+        with pytest.raises(UsageError, match="scored by other plugin code .rule kind target_share "
+                                             "ictindex-edition-example 0.1.0 → "
+                                             "ictindex-edition-example 0.2.0"):
+            app.adopt("example-province@2023", 2023, ["department"], actor="t")
+        [again] = app.adopt("example-province@2023", 2023, ["department"], actor="t",
+                            reason="plugin upgraded", authority="CV 1")
         assert again.payload.rule_kinds == {"target_share": "ictindex-edition-example 0.2.0"}
         replay(app, 2023, "department")
 
