@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from plugins import output
-from plugins.cli import FORMATS, Context, actor_option, cli, handle_errors, pass_ctx
+from plugins.cli import FORMATS, YEAR, Context, actor_option, cli, handle_errors, pass_ctx
 from plugins.manager import list_methodologies, list_plugins, show_methodology
 
 
@@ -76,7 +76,7 @@ def methodologies_show(edition: str, fmt: str) -> None:
 
 @cli.command()
 @click.argument("edition")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=YEAR, required=True)
 @click.option("--tier", "tiers", multiple=True,
               help="Tier to adopt it for (repeatable; default: every tier of the edition).")
 @actor_option

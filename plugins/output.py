@@ -12,6 +12,9 @@ import msgspec
 
 _json = msgspec.json.Encoder(order="sorted", decimal_format="string")
 
+# What a spreadsheet reads as the start of a formula (OWASP's list for CSV injection).
+FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
+
 
 def to_json(obj: Any) -> str:
     """Canonical JSON (sorted keys, decimals as strings), pretty-printed, Vietnamese intact."""
@@ -26,6 +29,11 @@ def cell(value: Any) -> str:
     if isinstance(value, Decimal):
         return format(value, "f")
     return str(value)
+
+
+def neutralise(text: str) -> str:
+    """`text`, with a leading apostrophe when a spreadsheet would read it as a formula."""
+    return "'" + text if text.startswith(FORMULA_CHARS) else text
 
 
 def _width(text: str) -> int:
@@ -51,9 +59,11 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, right: Seque
 
 
 def to_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """CSV a spreadsheet can open safely: text is neutralised, numbers stay numbers."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(headers)
+    w.writerow([neutralise(h) for h in headers])
     for row in rows:
-        w.writerow([cell(v) for v in row])
+        w.writerow([cell(v) if isinstance(v, (int, Decimal)) or v is None else neutralise(cell(v))
+                    for v in row])
     return buf.getvalue()
