@@ -66,25 +66,27 @@ POLICY_VI = {
     "exclude_unit": "thiếu số liệu thì không xếp hạng đơn vị",
 }
 
-# Page names: a unit id written with [A-Z0-9_-] as itself, so the sample's pages keep their
-# names; every other run of characters as a group `~...~` in which a lowercase ASCII letter is
-# itself and any other character is its decimal code point and a dot.  No file system folds
-# such a name onto another's (lowercase letters only occur inside groups, so `ab` and `AB`
-# stay apart when case is ignored); a name never holds a space, a trailing dot or a character
-# Windows reserves; the last character of a Windows device name (CON, NUL, COM1...) is written
-# as a group.  `unit_id_of_slug` reads a name back: two ids never share a page.  An id whose
-# name would exceed SLUG_MAX characters is cut and ends in `~~` and 128 bits of its SHA-256
-# (a short name never holds `~~`, two groups are never adjacent).
-_BARE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+# Page names use [A-Za-z0-9_-] only.  A unit id's characters [A-Z0-9-] are written as
+# themselves, so the sample's pages keep their names; every other run of characters becomes a
+# group `_..._` in which a lowercase ASCII letter is itself and any other character (`_` too)
+# is its decimal code point and a `-`.  No file system folds such a name onto another's
+# (lowercase letters occur only inside groups, so `ab` and `AB` stay apart where case is
+# ignored), and none holds a space, a dot or a character Windows reserves; the last character
+# of a Windows device name (CON, NUL, COM1...) is written as a group.  `unit_id_of_slug` reads
+# a name back, whatever its case: two ids never share a page.  A name longer than SLUG_MAX is
+# cut and ends in `__` and 128 bits of the id's SHA-256 (two groups are never adjacent, so a
+# name that is not cut never holds `__`).
+_BARE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
 _LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
-_GROUP = re.compile(r"~([a-z0-9.]+)~", re.IGNORECASE)
+_GROUP = re.compile(r"_([a-z0-9-]+)_", re.IGNORECASE)
+_TOKEN = re.compile(r"[a-z]|[0-9]+-")
 _DEVICES = frozenset(["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", "CLOCK$"]
                      + [f"{d}{n}" for d in ("COM", "LPT") for n in "0123456789"])
 SLUG_MAX = 120
 
 
 def _group(run: str) -> str:
-    return "~" + "".join(ch if ch in _LOWER else f"{ord(ch)}." for ch in run) + "~"
+    return "_" + "".join(ch if ch in _LOWER else f"{ord(ch)}-" for ch in run) + "_"
 
 
 def unit_slug(unit_id: str) -> str:
@@ -106,19 +108,19 @@ def unit_slug(unit_id: str) -> str:
         slug = slug[:-1] + _group(slug[-1])
     if not slug or len(slug) > SLUG_MAX:
         digest = hashlib.sha256(unit_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-        slug = slug[:SLUG_MAX - 34] + "~~" + digest
+        slug = slug[:SLUG_MAX - 34] + "__" + digest
     return slug
 
 
 def unit_id_of_slug(slug: str) -> str | None:
-    """The unit id a page name stands for, whatever its letter case; None for a hashed name."""
-    if "~~" in slug:
+    """The unit id a page name stands for, whatever its letter case; None for a cut name."""
+    if "__" in slug:
         return None
     out: list[str] = []
     pos = 0
     for m in _GROUP.finditer(slug):
         out.append(slug[pos:m.start()].upper())
-        for token in re.findall(r"[a-z]|[0-9]+\.", m.group(1).lower()):
+        for token in _TOKEN.findall(m.group(1).lower()):
             out.append(token if token in _LOWER else chr(int(token[:-1])))
         pos = m.end()
     out.append(slug[pos:].upper())
