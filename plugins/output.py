@@ -59,11 +59,19 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, right: Seque
 
 
 def to_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """CSV a spreadsheet can open safely: text is neutralised, numbers stay numbers."""
+    """CSV a spreadsheet can open safely: text is neutralised, numbers stay numbers.
+
+    Lines end in LF; a field holding a CR or LF is quoted (the csv module quotes only the
+    characters of its line terminator, so each line is written with CRLF and cut back).
+    """
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow([neutralise(h) for h in headers])
-    for row in rows:
-        w.writerow([cell(v) if isinstance(v, (int, Decimal)) or v is None else neutralise(cell(v))
-                    for v in row])
-    return buf.getvalue()
+    w = csv.writer(buf, lineterminator="\r\n")
+    lines = []
+    for cells in [[neutralise(h) for h in headers]] + [
+            [cell(v) if isinstance(v, (int, Decimal)) or v is None else neutralise(cell(v))
+             for v in row] for row in rows]:
+        buf.seek(0)
+        buf.truncate()
+        w.writerow(cells)
+        lines.append(buf.getvalue()[:-2] + "\n")
+    return "".join(lines)
