@@ -46,7 +46,7 @@ PLAUSIBLE_TEXT = [
 ]
 HOSTILE_INT = ["0", "-1", "1", "2020", "2021", "9999", "10000", "99999999999999999999",
                "-99999999999999999999", "abc", "", "1e5", "৪৪", " 7", "2020.0"]
-REFUSED = ["abc", "", "1e999", "৪৪", "2020.5"]  # refused by int, float and choice alike
+REFUSED = ["abc", "", "1e999", "2020.5"]  # refused by int, float and choice alike
 HOSTILE_FLOAT = ["0", "-1", "0.5", "1e999", "nan", "inf", "abc", ""]
 # Files, relative to the working folder each run gets (see _workdir).
 FILES = ["good.csv", "units.csv", "junk.csv", "junk.xlsx", "empty.csv", "missing.csv",
@@ -94,7 +94,7 @@ def _arguments(draw, command: click.Command, refused_only: bool) -> list[str]:
     params = [p for p in command.params
               if isinstance(p, click.Argument) or (isinstance(p, click.Option) and not p.hidden)]
     valued = [i for i, p in enumerate(params) if not getattr(p, "is_flag", False)]
-    hostile = set(draw(st.lists(st.sampled_from(valued), min_size=1 if refused_only else 0,
+    hostile = set(draw(st.lists(st.sampled_from(valued), min_size=1,
                                 max_size=2))) if valued else set()
     args: list[str] = []
     for i, param in enumerate(params):
@@ -153,7 +153,7 @@ def test_a_command_with_hostile_arguments_exits_0_1_or_2_without_a_traceback(
     refused_only = path in REFUSED_ONLY
     monkeypatch.setenv("ICTINDEX_ACTOR", "tester")
 
-    @settings(max_examples=8, deadline=None, derandomize=True,
+    @settings(max_examples=15, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
     @given(args=_arguments(command, refused_only))
     def run(args):
