@@ -15,6 +15,7 @@ from typing import Literal
 import msgspec
 
 from engine.fold import LogState
+from events.refusal import BadArgument
 
 __all__ = ["AsOf", "parse_as_of", "published_seq"]
 
@@ -32,7 +33,13 @@ class AsOf(msgspec.Struct, frozen=True, kw_only=True):
         return self.kind
 
 
+_FORMS = ("use now, published, a seq number, a date (YYYY-MM-DD) or a UTC time "
+          "(YYYY-MM-DDTHH:MM:SSZ)")
+_MAX_SEQ = 2**63 - 1  # SQLite's largest integer: no log can have more events
+
+
 def parse_as_of(text: str) -> AsOf:
+    """An as-of point; anything else is refused with `BadArgument` (a ValueError)."""
     s = text.strip()
     low = s.lower()
     if low in ("now", "published"):
@@ -40,25 +47,28 @@ def parse_as_of(text: str) -> AsOf:
     if low.startswith("seq:") or low.startswith("seq "):
         s = s[4:].strip()
         low = s
-    if s.isdigit():
+    if s.isascii() and s.isdigit():
         n = int(s)
-        if n < 0:
-            raise ValueError(f"as-of seq must be >= 0, got {text!r}")
+        if n > _MAX_SEQ:
+            raise BadArgument(f"as-of seq {s} is larger than any log can be")
         return AsOf(kind="seq", seq=n)
     try:
+        if not s.isascii():
+            raise ValueError(s)  # fromisoformat reads other scripts' digits
         if len(s) == 10:
             d = dt.date.fromisoformat(s)
             t = dt.datetime.combine(d, dt.time(23, 59, 59, 999999), tzinfo=dt.timezone.utc)
         else:
             t = dt.datetime.fromisoformat(s.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise ValueError(
-            f"cannot read as-of point {text!r}: use now, published, a seq number, "
-            "a date (YYYY-MM-DD) or a UTC time (YYYY-MM-DDTHH:MM:SSZ)"
-        ) from None
+        raise BadArgument(f"cannot read as-of point {text!r}: {_FORMS}") from None
     if t.tzinfo is None:
-        raise ValueError(f"as-of time {text!r} has no time zone: add Z for UTC")
-    return AsOf(kind="time", time=t.astimezone(dt.timezone.utc))
+        raise BadArgument(f"as-of time {text!r} has no time zone: add Z for UTC")
+    try:
+        utc = t.astimezone(dt.timezone.utc)
+    except OverflowError:
+        raise BadArgument(f"as-of time {text!r} is outside the years 1..9999 once in UTC") from None
+    return AsOf(kind="time", time=utc)
 
 
 def published_seq(state: LogState, year: int, tier: str) -> int:

@@ -84,7 +84,9 @@ def time_key(t: dt.datetime) -> str:
     """
     if t.tzinfo is None or t.utcoffset() is None:
         raise ValueError(f"datetime must be timezone-aware (UTC), got naive {t.isoformat()}")
-    return t.astimezone(_UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    u = t.astimezone(_UTC)
+    # %Y is not zero-padded below year 1000 on every platform: 0221 must sort before 2021.
+    return f"{u.year:04d}-{u:%m-%dT%H:%M:%S.%f}Z"
 
 
 def parse_time_key(text: str) -> dt.datetime:

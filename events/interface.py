@@ -18,6 +18,7 @@ from typing import Iterable, Iterator, NamedTuple, Protocol
 import msgspec
 
 from .merkle import Checkpoint, ConsistencyProof, InclusionProof
+from .refusal import Refused
 from .types import Event, Payload
 
 
@@ -40,11 +41,11 @@ class EventNotFound(KeyError):
         return str(self.args[0]) if self.args else "event not found"
 
 
-class LogOpenError(ValueError):
+class LogOpenError(Refused, ValueError):
     """The file cannot be opened as a log: missing (for reading), not a database, not a log."""
 
 
-class LogIntegrityError(ValueError):
+class LogIntegrityError(Refused, ValueError):
     """The database does not hold what the log must: rows outside 1..N, events that an append
     just committed and that are gone.  `verify` says more."""
 

@@ -23,7 +23,7 @@ import attrs
 
 from engine.asof import AsOf, parse_as_of
 from engine.fold import LogState, fold
-from events.interface import ConcurrencyError
+from events.interface import ConcurrencyError, EventNotFound
 from events.store import EventStore
 from events.types import Event, MethodologyAdopted, Payload
 from plugins import importing
@@ -254,5 +254,9 @@ def parse_event_ref(ref: str | int) -> str | int:
     for prefix in ("#", "seq:"):
         if text.startswith(prefix):
             text = text[len(prefix):]
-    return int(text) if text.isdigit() else ref.strip()
+    if not (text.isascii() and text.isdigit()):
+        return ref.strip()
+    if int(text) > 2**63 - 1:  # beyond SQLite's integers: no log has that many events
+        raise EventNotFound(f"no event with seq {text}")
+    return int(text)
 

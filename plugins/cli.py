@@ -7,6 +7,8 @@ table can print JSON (`--format json`).  Errors go to stderr without a traceback
 from __future__ import annotations
 
 import functools
+import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -17,15 +19,21 @@ from events.inputs import InputErrors
 from events.interface import ConcurrencyError, EventNotFound
 from plugins import output
 from plugins.app import Ictindex, default_db_path
-from plugins.errors import UsageError
+from plugins.errors import Refused, sqlite_problem
 from plugins.manager import PluginError
 
 FORMATS = click.Choice(["table", "json"])
+# Years a ranking can be of: also keeps a huge number from reaching SQLite (which overflows).
+YEAR = click.IntRange(1, 9999)
 
 
 def fail(message: str, status: int = 2) -> None:
     click.echo(f"Error: {message}", err=True)
     sys.exit(status)
+
+
+# What people cause.  Anything else is a bug in the tool and keeps its traceback.
+USER_ERRORS = (Refused, PluginError, EventNotFound, ConcurrencyError)
 
 
 def handle_errors(f):
@@ -40,9 +48,13 @@ def handle_errors(f):
                 click.echo(str(error), err=True)
             click.echo(f"{len(e.errors)} error(s); nothing was recorded.", err=True)
             sys.exit(2)
-        except (UsageError, PluginError, EventNotFound, ConcurrencyError, ValueError, KeyError,
-                OSError) as e:
-            fail(str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e))
+        except USER_ERRORS as e:
+            fail(str(e))
+        except sqlite3.OperationalError as e:
+            message = sqlite_problem(e)
+            if message is None:
+                raise
+            fail(message)
 
     return wrapper
 
@@ -193,7 +205,7 @@ def _range(events) -> str:
 
 
 @cli.command()
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=YEAR, required=True)
 @click.argument("unit")
 @click.argument("indicator")
 @click.argument("value")
@@ -246,7 +258,7 @@ def retract(c: Context, event: str, reason: str, authority: str, actor: str | No
 
 
 @cli.command()
-@click.option("--year", type=int, default=None)
+@click.option("--year", type=YEAR, default=None)
 @click.option("--unit", default=None)
 @click.option("--indicator", default=None)
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
@@ -292,4 +304,11 @@ def build_cli() -> click.Group:
 
 
 def main() -> None:
-    build_cli()(prog_name="ictindex")
+    try:
+        build_cli()(prog_name="ictindex")
+    except BrokenPipeError:
+        # The reader stopped reading (`ictindex log | head -1`): stop quietly, as the Python
+        # docs recommend, pointing stdout at devnull so the flush at exit cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)

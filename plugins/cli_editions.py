@@ -7,7 +7,7 @@ import textwrap
 import click
 
 from plugins import output
-from plugins.cli import FORMATS, Context, actor_option, cli, handle_errors, pass_ctx
+from plugins.cli import FORMATS, YEAR, Context, actor_option, cli, handle_errors, pass_ctx
 from plugins.manager import ENV_VAR, get_registry, list_methodologies, list_plugin_status, show_methodology
 
 
@@ -96,7 +96,7 @@ def methodologies_show(edition: str, fmt: str) -> None:
 
 @cli.command()
 @click.argument("edition")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=YEAR, required=True)
 @click.option("--tier", "tiers", multiple=True,
               help="Tier to adopt it for (repeatable; default: every tier of the edition).")
 @click.option("--reason", default="",

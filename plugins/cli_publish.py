@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from events.types import TIERS
-from plugins.cli import Context, cli, handle_errors, pass_ctx
+from plugins.cli import YEAR, Context, cli, handle_errors, pass_ctx
 from plugins.export import export_annex
 from plugins.site import build_site
 
@@ -13,7 +13,7 @@ TIER = click.Choice(list(TIERS))
 
 
 @cli.command("export")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=YEAR, required=True)
 @click.option("--tier", type=TIER, required=True)
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default=None,
               help="Default: from the --out file's extension.")
@@ -50,7 +50,7 @@ def export(c: Context, year: int, tier: str, fmt: str | None, out: str, as_of: s
 
 
 @cli.command("site")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=YEAR, required=True)
 @click.option("--out", "out", type=click.Path(file_okay=False, writable=True), required=True,
               help="The folder to write the site into (created if missing).")
 @click.option("--as-of", "as_of", default="now", show_default=True,

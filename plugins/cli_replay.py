@@ -14,7 +14,8 @@ from engine.score import missing_inputs
 from events.types import TIERS
 from plugins import output, replay
 from plugins.app import default_actor
-from plugins.cli import FORMATS, Context, actor_option, cli, handle_errors, pass_ctx
+from plugins.errors import UsageError
+from plugins.cli import FORMATS, YEAR, Context, actor_option, cli, handle_errors, pass_ctx
 
 TIER = click.Choice(list(TIERS))
 
@@ -63,7 +64,7 @@ def ranking_json(ranking: Ranking) -> dict:
 
 
 @cli.command()
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=YEAR, required=True)
 @click.option("--tier", type=TIER, required=True)
 @click.option("--as-of", "as_of", default="now", show_default=True,
               help="now, published, a seq, a date or a UTC time.")
@@ -114,7 +115,7 @@ def rank(c: Context, year: int, tier: str, as_of: str, edition: str | None,
 
 @cli.command()
 @click.argument("unit")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=YEAR, required=True)
 @click.option("--as-of", "as_of", default="now", show_default=True)
 @replay_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
@@ -130,7 +131,7 @@ def explain(c: Context, unit: str, year: int, as_of: str, edition: str | None,
 
 
 @cli.command()
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=YEAR, required=True)
 @click.option("--tier", type=TIER, required=True)
 @click.option("--from", "old", required=True, help="The earlier as-of point (e.g. published).")
 @click.option("--to", "new", default="now", show_default=True)
@@ -147,7 +148,7 @@ def diff(c: Context, year: int, tier: str, old: str, new: str, edition: str | No
 
 
 @cli.command()
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=YEAR, required=True)
 @click.option("--tier", type=TIER, required=True)
 @click.option("--decision", required=True, help="The decision that publishes the ranking.")
 @click.option("--date", "date_text", default=None, help="The decision's date (YYYY-MM-DD).")
@@ -165,7 +166,10 @@ def publish(c: Context, year: int, tier: str, decision: str, date_text: str | No
     """Record the publication of the current ranking, with its checkpoint and result hash.
 
     Refused while some unit of the tier has missing inputs, unless --allow-missing."""
-    date = dt.date.fromisoformat(date_text) if date_text else None
+    try:
+        date = dt.date.fromisoformat(date_text) if date_text else None
+    except ValueError:
+        raise UsageError(f"--date {date_text!r} is not a date (YYYY-MM-DD)") from None
     done = replay.publish(c.app, year, tier, decision=decision, date=date,
                           actor=actor or default_actor(), supersede=supersede, reason=reason,
                           allow_missing=allow_missing)

@@ -30,6 +30,8 @@ import attrs
 
 from engine.model import Methodology
 from engine.result import Ranking
+from plugins.atomic import write_atomic
+from plugins.output import FORMULA_CHARS, neutralise
 
 if TYPE_CHECKING:
     from engine.robustness import Robustness
@@ -46,7 +48,6 @@ __all__ = [
     "write_xlsx",
 ]
 
-FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
 LANGS = ("vi", "en")
 
 TIER_NAMES = {
@@ -86,11 +87,6 @@ LABELS = {
         "verify": "Command that verifies it",
     },
 }
-
-
-def neutralise(text: str) -> str:
-    """`text`, with a leading apostrophe when a spreadsheet would read it as a formula."""
-    return "'" + text if text.startswith(FORMULA_CHARS) else text
 
 
 def format_from_path(path: str | Path) -> str | None:
@@ -242,7 +238,7 @@ def csv_text(a: Annex) -> str:
 
 
 def write_csv(a: Annex, out: str | Path) -> None:
-    Path(out).write_bytes(b"\xef\xbb\xbf" + csv_text(a).encode("utf-8"))
+    write_atomic(out, b"\xef\xbb\xbf" + csv_text(a).encode("utf-8"))
 
 
 # -- XLSX ------------------------------------------------------------------------------------
@@ -329,7 +325,7 @@ def write_xlsx(a: Annex, out: str | Path) -> None:
     props.category = "ICT Index annex"
     props.identifier = f"{p.checkpoint_size}:{p.checkpoint_root or ''}"
     props.version = p.engine_version
-    Path(out).write_bytes(_reproducible_xlsx(wb))
+    write_atomic(out, _reproducible_xlsx(wb))
 
 
 def _reproducible_xlsx(wb) -> bytes:

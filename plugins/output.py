@@ -12,6 +12,9 @@ import msgspec
 
 _json = msgspec.json.Encoder(order="sorted", decimal_format="string")
 
+# What a spreadsheet reads as the start of a formula (OWASP's list for CSV injection).
+FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
+
 
 def to_json(obj: Any) -> str:
     """Canonical JSON (sorted keys, decimals as strings), pretty-printed, Vietnamese intact."""
@@ -26,6 +29,11 @@ def cell(value: Any) -> str:
     if isinstance(value, Decimal):
         return format(value, "f")
     return str(value)
+
+
+def neutralise(text: str) -> str:
+    """`text`, with a leading apostrophe when a spreadsheet would read it as a formula."""
+    return "'" + text if text.startswith(FORMULA_CHARS) else text
 
 
 def _width(text: str) -> int:
@@ -51,9 +59,19 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, right: Seque
 
 
 def to_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """CSV a spreadsheet can open safely: text is neutralised, numbers stay numbers.
+
+    Lines end in LF; a field holding a CR or LF is quoted (the csv module quotes only the
+    characters of its line terminator, so each line is written with CRLF and cut back).
+    """
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(headers)
-    for row in rows:
-        w.writerow([cell(v) for v in row])
-    return buf.getvalue()
+    w = csv.writer(buf, lineterminator="\r\n")
+    lines = []
+    for cells in [[neutralise(h) for h in headers]] + [
+            [cell(v) if isinstance(v, (int, Decimal)) or v is None else neutralise(cell(v))
+             for v in row] for row in rows]:
+        buf.seek(0)
+        buf.truncate()
+        w.writerow(cells)
+        lines.append(buf.getvalue()[:-2] + "\n")
+    return "".join(lines)

@@ -19,6 +19,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
+from plugins.errors import UsageError
+
 if TYPE_CHECKING:
     from plugins.app import Ictindex
 
@@ -104,7 +106,7 @@ def build_sample(app: "Ictindex") -> dict[str, object]:
     from plugins import replay
 
     if app.store.last_seq():
-        raise ValueError("the sample needs an empty log")
+        raise UsageError("the sample needs an empty log")
     times = _times()
     ids = _ids()
     app.store.new_event_id = lambda: next(ids)

@@ -18,6 +18,6 @@ any other host: the folder can be opened from disk or copied to any web server. 
 and reason is HTML-escaped.  The same log, edition and as-of point give byte-identical pages.
 """
 
-from plugins.site.build import SiteResult, build_site, unit_slug
+from plugins.site.build import SiteResult, build_site, unit_id_of_slug, unit_slug
 
-__all__ = ["SiteResult", "build_site", "unit_slug"]
+__all__ = ["SiteResult", "build_site", "unit_id_of_slug", "unit_slug"]

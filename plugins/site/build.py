@@ -22,13 +22,14 @@ from engine.model import Methodology
 from engine.result import Explanation
 from events.types import TIERS, Choice, RankingPublished
 from plugins import progress
-from plugins.errors import UsageError
+from plugins.atomic import write_atomic
+from plugins.errors import UsageError, file_problem
 from plugins.replay import ENGINE_VERSION, Replay, replay
 
 if TYPE_CHECKING:
     from plugins.app import Ictindex
 
-__all__ = ["SiteResult", "build_site", "unit_slug"]
+__all__ = ["SiteResult", "build_site", "unit_id_of_slug", "unit_slug"]
 
 TIER_VI = {"department": "Sở, ban, ngành", "district": "UBND cấp huyện",
            "commune": "UBND cấp xã", "province": "Tỉnh, thành phố"}
@@ -67,15 +68,65 @@ POLICY_VI = {
     "exclude_unit": "thiếu số liệu thì không xếp hạng đơn vị",
 }
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Page names use [A-Za-z0-9_-] only.  A unit id's characters [A-Z0-9-] are written as
+# themselves, so the sample's pages keep their names; every other run of characters becomes a
+# group `_..._` in which a lowercase ASCII letter is itself and any other character (`_` too)
+# is its decimal code point and a `-`.  No file system folds such a name onto another's
+# (lowercase letters occur only inside groups, so `ab` and `AB` stay apart where case is
+# ignored), and none holds a space, a dot or a character Windows reserves; the last character
+# of a Windows device name (CON, NUL, COM1...) is written as a group.  `unit_id_of_slug` reads
+# a name back, whatever its case: two ids never share a page.  A name longer than SLUG_MAX is
+# cut and ends in `__` and 128 bits of the id's SHA-256 (two groups are never adjacent, so a
+# name that is not cut never holds `__`).
+_BARE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
+_GROUP = re.compile(r"_([a-z0-9-]+)_", re.IGNORECASE)
+_TOKEN = re.compile(r"[a-z]|[0-9]+-")
+_DEVICES = frozenset(["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", "CLOCK$"]
+                     + [f"{d}{n}" for d in ("COM", "LPT") for n in "0123456789"])
+SLUG_MAX = 120
+
+
+def _group(run: str) -> str:
+    return "_" + "".join(ch if ch in _LOWER else f"{ord(ch)}-" for ch in run) + "_"
 
 
 def unit_slug(unit_id: str) -> str:
-    """A file-name-safe, stable name for a unit's page."""
-    if _SAFE_ID.match(unit_id):
-        return unit_id
-    clean = re.sub(r"[^A-Za-z0-9_-]+", "-", unit_id).strip("-")[:40] or "u"
-    return f"{clean}-{hashlib.sha256(unit_id.encode('utf-8')).hexdigest()[:10]}"
+    """A unit's page name (without .html): injective, and safe on every file system."""
+    parts: list[str] = []
+    run = ""
+    for ch in unit_id:
+        if ch in _BARE:
+            if run:
+                parts.append(_group(run))
+                run = ""
+            parts.append(ch)
+        else:
+            run += ch
+    if run:
+        parts.append(_group(run))
+    slug = "".join(parts)
+    if slug.upper() in _DEVICES:
+        slug = slug[:-1] + _group(slug[-1])
+    if not slug or len(slug) > SLUG_MAX:
+        digest = hashlib.sha256(unit_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        slug = slug[:SLUG_MAX - 34] + "__" + digest
+    return slug
+
+
+def unit_id_of_slug(slug: str) -> str | None:
+    """The unit id a page name stands for, whatever its letter case; None for a cut name."""
+    if "__" in slug:
+        return None
+    out: list[str] = []
+    pos = 0
+    for m in _GROUP.finditer(slug):
+        out.append(slug[pos:m.start()].upper())
+        for token in _TOKEN.findall(m.group(1).lower()):
+            out.append(token if token in _LOWER else chr(int(token[:-1])))
+        pos = m.end()
+    out.append(slug[pos:].upper())
+    return "".join(out)
 
 
 def e(value: Any) -> str:
@@ -800,10 +851,15 @@ def build_site(app: "Ictindex", year: int, out: str | Path, *, as_of: AsOf | str
             bar.update(1)
     files["assets/site.css"] = _read_bytes("static", "site.css")
     files["assets/favicon.svg"] = _read_bytes("static", "favicon.svg")
-    for rel, data in files.items():
+    # Every page before the index, each written whole: a failure part-way leaves the previous
+    # index (whose pages are all still there) or the new one with all of its pages.
+    for rel in sorted(files, key=lambda rel: rel == "index.html"):
         path = out.joinpath(*PurePosixPath(rel).parts)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise UsageError(file_problem(path.parent, err, "create the folder")) from None
+        write_atomic(path, files[rel])
     size, rt = site.checkpoint()
     pages = tuple(k for k in files if k.endswith(".html"))
     return SiteResult(out=out, pages=pages, tiers=tuple(t.tier for t in site.tiers),
