@@ -30,6 +30,7 @@ import msgspec
 
 from engine.model import CONSTRAINT_KINDS, Methodology
 from engine.rules.base import DECIMAL_CONTEXT, ParamsError, RuleKind
+from events.refusal import Refused
 
 # The tiers an edition may cover (events.types.TIERS).
 KNOWN_TIERS = ("department", "district", "commune", "province")
@@ -38,7 +39,7 @@ _EDITION_ID = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*@[0-9]{4}")
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
-class EditionError(ValueError):
+class EditionError(Refused, ValueError):
     """An edition file that cannot be used: every problem with the file and the path inside it."""
 
     def __init__(self, source: str, problems: Sequence[tuple[str, str]]) -> None:

@@ -55,6 +55,7 @@ from engine.rank import assign_ranks
 from engine.result import Provenance, Ranking
 from engine.rules.base import DECIMAL_CONTEXT
 from engine.score import TierScores
+from events.refusal import BadArgument
 
 __all__ = [
     "GENERATOR",
@@ -305,9 +306,9 @@ def robustness(
     `bases[0]` and `ties[0]` must be what `published` was ranked with (checked: at the adopted
     weights they must give its ranks); the other entries are the alternatives drawn from."""
     if samples < 1:
-        raise ValueError("robustness needs at least one sample")
+        raise BadArgument("robustness needs at least one sample")
     if not 0 <= width < 1:
-        raise ValueError(f"the weights' variation must be within 0 and 100 %, got {width}")
+        raise BadArgument(f"the weights' variation must be within 0 and 100 %, got {width}")
     if not bases or not ties:
         raise ValueError("robustness needs the adopted scoring and tie rule")
     codes = tuple(c.code for c in tier.components)

@@ -34,6 +34,7 @@ import msgspec
 from engine.edition import check_edition
 from engine.model import Methodology
 from engine.rules.base import RuleKind
+from events.refusal import BadArgument
 
 __all__ = ["Assignment", "WhatIfError", "apply_assignments", "parse_assignment", "parse_value"]
 
@@ -41,7 +42,7 @@ _STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 _PATH = re.compile(r"[^.\[\]=]+(?:\.[^.\[\]=]+|\[\d+\])*")
 
 
-class WhatIfError(ValueError):
+class WhatIfError(BadArgument):
     """An assignment that names no place in the edition, or a value the place cannot take."""
 
 

@@ -53,6 +53,7 @@ from .interface import (
 )
 from .lean import LEAN_DECODER
 from .merkle import Checkpoint, ConsistencyProof, InclusionProof, RootAccumulator
+from .refusal import BadArgument
 from .schema import (
     GUARD,
     INSERT,
@@ -160,12 +161,12 @@ def _same_payload(key: str, payload: Payload, stored: tuple[int, bytes] | None,
     if stored is not None:
         seq, body = stored
         if encode(decode_event(body).payload) != encode(payload):
-            raise ValueError(
+            raise BadArgument(
                 f"idempotency key {key!r} is already used by event #{seq}, with another "
                 "payload: nothing was recorded"
             )
     elif encode(batch[key]) != encode(payload):
-        raise ValueError(
+        raise BadArgument(
             f"idempotency key {key!r} is used twice in this batch, with different payloads: "
             "nothing was recorded"
         )
@@ -301,7 +302,7 @@ class EventStore:
         out: list[Event] | None,
     ) -> AppendResult:
         if not isinstance(actor, str) or not actor.strip():
-            raise ValueError("actor must be a non-empty string")
+            raise BadArgument("actor must be a non-empty string")
         items: Iterable[tuple[Payload, str | None]]
         if keys is None:
             items = ((p, None) for p in payloads)

@@ -13,7 +13,10 @@ def snapshot(db: Path) -> dict:
     """Everything a refused command must leave as it was: file bytes, rows, checkpoint."""
     wal = Path(f"{db}-wal")
     db_sha256 = hashlib.sha256(db.read_bytes()).hexdigest()  # before anything opens it
-    wal_sha256 = hashlib.sha256(wal.read_bytes()).hexdigest() if wal.exists() else None
+    # An empty write-ahead log holds nothing: SQLite leaves one beside a WAL log that a
+    # read-only command opened (mode=ro cannot delete it on close), the log itself unchanged.
+    wal_bytes = wal.read_bytes() if wal.exists() else b""
+    wal_sha256 = hashlib.sha256(wal_bytes).hexdigest() if wal_bytes else None
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         rows = conn.execute("SELECT * FROM events ORDER BY seq").fetchall()
