@@ -36,7 +36,7 @@ from engine.result import Provenance, Ranking
 from engine.rescore import rescore_units
 from engine.score import TierScores, needs_previous, score_tier
 from events.schema import declare_derived
-from events.types import Event, IndicatorCorrected, IndicatorRetracted, IndicatorSubmitted, MethodologyAdopted
+from events.types import TIERS, Event, IndicatorCorrected, IndicatorRetracted, IndicatorSubmitted, MethodologyAdopted
 
 if TYPE_CHECKING:
     from plugins.app import Ictindex
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 __all__ = ["Projections", "TABLES"]
 
 TABLES = ("proj_meta", "proj_values", "proj_points", "proj_totals")
-TIERS = ("department", "district", "commune", "province")
 MAX_PENDING = 5_000  # beyond this many events in one batch, refold the year instead
 
 _SCHEMA = (
