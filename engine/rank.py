@@ -98,22 +98,14 @@ def rank_tier(
     """The ranking of a scored tier; `provenance` must name the edition that scored it.
 
     `reuse` = (earlier scores, the ranking made from them): rows of units whose score object and
-    rank did not change are taken over as they are, and when only a few units were rescored
-    they are moved in the earlier order instead of sorting the tier (`engine.rerank`).
+    rank did not change are taken over as they are.  `engine.rerank.rank_incrementally` also
+    avoids sorting the tier when only a few units were rescored.
     """
     edition = scores.edition
     if provenance.edition != edition.id:
         raise ValueError(
             f"provenance names edition {provenance.edition!r} but the tier was scored with {edition.id!r}"
         )
-    if reuse is not None:
-        # The speed-up builds on this module's pieces, so it is loaded here, when asked for,
-        # rather than at import: engine.rerank depends on engine.rank, not the other way.
-        from engine.rerank import rerank
-
-        quick = rerank(scores, provenance, reuse)
-        if quick is not None:
-            return quick
     ties = edition.ties
     tier_def = scores.tier_def
     group_by = tier_def.group_by

@@ -27,19 +27,27 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import msgspec
 
-from engine.rank import excluded_rows, group_key, make_row, ranking_of
+from engine.rank import excluded_rows, group_key, make_row, rank_tier, ranking_of
 from engine.result import Provenance, RankedUnit, Ranking
 from events.types import Event
 
 if TYPE_CHECKING:
     from engine.score import TierScores
 
-__all__ = ["moved_rows", "ranking_diff", "rerank"]
+__all__ = ["moved_rows", "rank_incrementally", "ranking_diff", "rerank"]
 
 # Moving units one by one (a bisect and a list insert each) beats a full sort only while they
 # are few: up to _FEW of them, or 1/_SHARE of the tier when that is more.
 _FEW = 64
 _SHARE = 16
+
+
+def rank_incrementally(scores: "TierScores", provenance: Provenance,
+                       previous: tuple["TierScores", Ranking]) -> Ranking:
+    """`rank_tier(scores, provenance, reuse=previous)`, the same ranking, made by `rerank` when
+    it can (a few units rescored) and by the full sort otherwise."""
+    quick = rerank(scores, provenance, previous)
+    return quick if quick is not None else rank_tier(scores, provenance, reuse=previous)
 
 
 def rerank(scores: Any, provenance: Provenance, previous: tuple[Any, Ranking]) -> Ranking | None:

@@ -31,7 +31,7 @@ import msgspec
 
 from engine.fold import LogState, cell_value
 from engine.rank import rank_tier
-from engine.rerank import moved_rows
+from engine.rerank import moved_rows, rank_incrementally
 from engine.result import Provenance, Ranking
 from engine.rescore import rescore_units
 from engine.score import TierScores, needs_previous, score_tier
@@ -243,8 +243,8 @@ class Projections:
         previous = warm.state.year_state(warm.year - 1) if needs_previous(m, tier) else None
         if old is not None and old.edition == m.id and changed is not None:
             scores = rescore_units(old.scores, ys, changed, previous=previous)
-            ranking = rank_tier(scores, _provenance(entry, warm.seq),
-                                reuse=(old.scores, old.ranking))
+            ranking = rank_incrementally(scores, _provenance(entry, warm.seq),
+                                         (old.scores, old.ranking))
         else:
             scores = score_tier(ys, tier, m, registry.rules, previous=previous)
             ranking = rank_tier(scores, _provenance(entry, warm.seq))
