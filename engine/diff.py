@@ -29,7 +29,7 @@ import msgspec
 
 from engine.result import Ranking
 from engine.score import TierScores
-from engine.text import value_text, when_text
+from engine.text import decimal_text, value_text, when_text
 from events.types import (
     Event,
     IndicatorCorrected,
@@ -311,7 +311,7 @@ _CAUSE_TEXT = {
 
 
 def _d(v: Decimal | None) -> str:
-    return "—" if v is None else format(v, "f")
+    return "—" if v is None else decimal_text(v)
 
 
 def _short(v: Decimal | None) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from engine.rules.base import DECIMAL_CONTEXT
 from events.types import Choice
 
-__all__ = ["decimal_text", "fixed", "plain", "scale_text", "shown", "utc", "value_text",
+__all__ = ["cell_text", "decimal_text", "fixed", "plain", "scale_text", "shown", "utc", "value_text",
            "value_text_vi", "when_text", "when_text_vi"]
 
 
@@ -39,6 +39,17 @@ def fixed(d: Decimal | None, decimals: int) -> str:
 def scale_text(d: Decimal) -> str:
     """A maximum or scale: a whole number without its zeros (100.00 → 100), else as written."""
     return format(d.normalize(), "f") if d == d.to_integral_value() else format(d, "f")
+
+
+def cell_text(value: Any) -> str:
+    """A value in a table cell of the command line (text table, CSV): empty for none."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
 
 
 def shown(value: object) -> str:
