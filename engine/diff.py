@@ -27,9 +27,9 @@ from typing import Sequence
 
 import msgspec
 
-from engine.explain import _value_text, _when
 from engine.result import Ranking
 from engine.score import TierScores
+from engine.text import decimal_text, value_text, when_text
 from events.types import (
     Event,
     IndicatorCorrected,
@@ -311,7 +311,7 @@ _CAUSE_TEXT = {
 
 
 def _d(v: Decimal | None) -> str:
-    return "—" if v is None else format(v, "f")
+    return "—" if v is None else decimal_text(v)
 
 
 def _short(v: Decimal | None) -> str:
@@ -326,13 +326,13 @@ def _r(v: int | None) -> str:
 
 
 def _event_line(e: ChangeEvent) -> str:
-    s = f"#{e.seq} {e.kind} by {e.actor} {_when(e.recorded_at)}"
+    s = f"#{e.seq} {e.kind} by {e.actor} {when_text(e.recorded_at)}"
     if e.edition is not None:
         s += f" {e.edition}"
     if e.indicator is not None:
         s += f" {e.indicator}"
         if e.kind != "retracted":
-            s += f" = {_value_text(e.value)}"
+            s += f" = {value_text(e.value)}"
     if e.target:
         s += f" (names {e.target})"
     if e.evidence:

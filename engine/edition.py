@@ -30,10 +30,11 @@ import msgspec
 
 from engine.model import CONSTRAINT_KINDS, Methodology
 from engine.rules.base import DECIMAL_CONTEXT, ParamsError, RuleKind
+from engine.text import plain
+from events.canonical import encode_canonical
 from events.refusal import Refused
+from events.types import TIERS
 
-# The tiers an edition may cover (events.types.TIERS).
-KNOWN_TIERS = ("department", "district", "commune", "province")
 
 _EDITION_ID = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*@[0-9]{4}")
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
@@ -319,8 +320,8 @@ def _check_indicators(methodology: Methodology, bad) -> dict[str, Any]:
 
 def _check_tier(name: str, tier, catalogue, rule_kinds, bad) -> None:
     tp = _key("tiers", name)
-    if name not in KNOWN_TIERS:
-        bad(tp, f"unknown tier {name!r} (one of: {', '.join(KNOWN_TIERS)})")
+    if name not in TIERS:
+        bad(tp, f"unknown tier {name!r} (one of: {', '.join(TIERS)})")
     if tier.scale <= 0:
         bad(f"{tp}.scale", f"the scale must be above 0, got {tier.scale}")
     if not tier.components:
@@ -329,11 +330,11 @@ def _check_tier(name: str, tier, catalogue, rule_kinds, bad) -> None:
     maxima = [c.max for c in tier.components]
     total = sum(maxima, Decimal(0))
     if tier.aggregate == "sum" and total != tier.scale:
-        bad(f"{tp}.components", f"component maxima add up to {_n(total)}, not the tier's scale {_n(tier.scale)}")
+        bad(f"{tp}.components", f"component maxima add up to {plain(total)}, not the tier's scale {plain(tier.scale)}")
     if tier.aggregate == "mean":
         mean = total / len(maxima)
         if mean != tier.scale:
-            bad(f"{tp}.components", f"the mean of the component maxima is {_n(mean)}, not the tier's scale {_n(tier.scale)}")
+            bad(f"{tp}.components", f"the mean of the component maxima is {plain(mean)}, not the tier's scale {plain(tier.scale)}")
     components: dict[str, int] = {}
     criteria: dict[str, str] = {}
     for ci, comp in enumerate(tier.components):
@@ -342,7 +343,7 @@ def _check_tier(name: str, tier, catalogue, rule_kinds, bad) -> None:
             bad(f"{cp}.code", f"duplicate component code {comp.code!r} (also components[{components[comp.code]}])")
         components.setdefault(comp.code, ci)
         if comp.max <= 0:
-            bad(f"{cp}.max", f"a component's max must be above 0, got {_n(comp.max)}")
+            bad(f"{cp}.max", f"a component's max must be above 0, got {plain(comp.max)}")
         if not comp.criteria:
             bad(f"{cp}.criteria", f"component {comp.code} has no criteria")
             continue
@@ -350,8 +351,8 @@ def _check_tier(name: str, tier, catalogue, rule_kinds, bad) -> None:
         if crit_total < comp.max:
             bad(
                 f"{cp}.criteria",
-                f"criteria maxima of {comp.code} add up to {_n(crit_total)}, less than the component's "
-                f"maximum {_n(comp.max)}: the component could never reach it",
+                f"criteria maxima of {comp.code} add up to {plain(crit_total)}, less than the component's "
+                f"maximum {plain(comp.max)}: the component could never reach it",
             )
         for ki, crit in enumerate(comp.criteria):
             kp = f"{cp}.criteria[{ki}]"
@@ -359,9 +360,9 @@ def _check_tier(name: str, tier, catalogue, rule_kinds, bad) -> None:
                 bad(f"{kp}.code", f"duplicate criterion code {crit.code!r} in tier {name} (also {criteria[crit.code]})")
             criteria.setdefault(crit.code, kp)
             if crit.max < 0:
-                bad(f"{kp}.max", f"criterion {crit.code}: max must be ≥ 0, got {_n(crit.max)}")
+                bad(f"{kp}.max", f"criterion {crit.code}: max must be ≥ 0, got {plain(crit.max)}")
             elif crit.max > comp.max:
-                bad(f"{kp}.max", f"criterion {crit.code}: max {_n(crit.max)} exceeds its component {comp.code}'s maximum {_n(comp.max)}")
+                bad(f"{kp}.max", f"criterion {crit.code}: max {plain(crit.max)} exceeds its component {comp.code}'s maximum {plain(comp.max)}")
             _check_criterion(crit, kp, catalogue, rule_kinds, bad)
 
 
@@ -465,10 +466,6 @@ def _check_constraints(methodology: Methodology, catalogue, bad) -> None:
             bad(p, f"no tier reads all of {', '.join(named)}: the constraint could never apply")
 
 
-def _n(d: Decimal) -> str:
-    return format(d.normalize(), "f") if d != 0 else "0"
-
-
 def criterion_rules(methodology: Methodology, rule_kinds: Mapping[str, RuleKind]) -> dict[tuple[str, str], tuple[RuleKind, Any]]:
     """For a checked edition: (tier, criterion code) → (rule kind, converted params)."""
     out = {}
@@ -526,12 +523,12 @@ def scoring_model(methodology: Methodology) -> Methodology:
     return msgspec.structs.replace(methodology, constraints=())
 
 
-def canonical_bytes(methodology: Methodology) -> bytes:
-    """msgspec JSON of the canonical form of the scoring model, keys sorted."""
-    return msgspec.json.encode(canonical(scoring_model(methodology)), order="sorted")
+def edition_bytes(methodology: Methodology) -> bytes:
+    """The canonical bytes (`events.canonical.encode_canonical`) of the scoring model."""
+    return encode_canonical(canonical(scoring_model(methodology)))
 
 
 def content_hash(methodology: Methodology) -> str:
     """SHA-256 (hex) of the canonical form of the scoring model: comments and formatting of
     the TOML do not change it, scoring content does, input constraints do not."""
-    return hashlib.sha256(canonical_bytes(methodology)).hexdigest()
+    return hashlib.sha256(edition_bytes(methodology)).hexdigest()

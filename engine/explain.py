@@ -12,10 +12,9 @@ points to the edition's decimals.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
-from engine.fold import EventRef, _EMPTY, cell_value
+from engine.fold import EventRef, EMPTY, cell_value
 from engine.result import (
     AdoptionTrace,
     ComponentTrace,
@@ -24,10 +23,9 @@ from engine.result import (
     InputTrace,
     Provenance,
     Ranking,
-    plain,
 )
 from engine.score import TierScores, round_points
-from events.types import Choice
+from engine.text import plain, value_text, when_text
 
 __all__ = ["explain", "render_text"]
 
@@ -100,9 +98,9 @@ def explain(
         return Explanation(total=None, total_exact=None, band=None, excluded=ex.reason,
                            components=(), **common)
 
-    cells = state.cells.get(unit_id, _EMPTY)
+    cells = state.cells.get(unit_id, EMPTY)
     prev = scores.previous
-    pcells = prev.cells.get(unit_id, _EMPTY) if prev is not None else _EMPTY
+    pcells = prev.cells.get(unit_id, EMPTY) if prev is not None else EMPTY
     # where each input comes from: (this year's cell, or last year's when carried; status)
     sources: list[list[tuple[object, str]]] = []
     for spec in scores.criteria:
@@ -193,37 +191,18 @@ def explain(
 # -- text ------------------------------------------------------------------------------------
 
 
-def _value_text(v) -> str:
-    if v is None:
-        return "missing"
-    if v is True:
-        return "có (yes)"
-    if v is False:
-        return "không (no)"
-    if type(v) is Choice:
-        return v.choice
-    return format(v, "f") if isinstance(v, Decimal) else str(v)
-
-
-def _when(t: dt.datetime) -> str:
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=dt.timezone.utc)
-    t = t.astimezone(dt.timezone.utc)
-    return t.strftime("%Y-%m-%d %H:%M") + "Z" if (t.hour, t.minute) != (0, 0) else t.date().isoformat()
-
-
 _KIND = {"submitted": "submitted", "corrected": "corrected", "retracted": "retracted"}
 
 
 def event_text(e: EventRef, *, with_value: bool = False) -> str:
     """`#123 submitted by ubnd-754 2021-03-02 evidence: 45/BC-UBND` and the like."""
-    s = f"#{e.seq} {_KIND[e.kind]} by {e.actor} {_when(e.recorded_at)}"
+    s = f"#{e.seq} {_KIND[e.kind]} by {e.actor} {when_text(e.recorded_at)}"
     if e.kind == "corrected" and e.target:
         s += f" (corrects {e.target})"
     if e.kind == "retracted" and e.target:
         s += f" (retracts {e.target})"
     if with_value and e.kind != "retracted":
-        s += f" value {_value_text(e.value)}"
+        s += f" value {value_text(e.value)}"
     if e.evidence:
         s += f" evidence: {e.evidence}"
     if e.reason:
@@ -248,7 +227,7 @@ def render_text(x: Explanation) -> str:
     lines.append(f"Edition {x.edition}: {x.edition_title}")
     if x.readoption is not None:
         a = x.readoption
-        line = (f"  re-adopted: #{a.seq} by {a.actor} {_when(a.recorded_at)} replaced the edition "
+        line = (f"  re-adopted: #{a.seq} by {a.actor} {when_text(a.recorded_at)} replaced the edition "
                 f"adopted before; reason: {a.reason}")
         lines.append(line + (f" authority: {a.authority}" if a.authority else ""))
     if x.excluded is not None:
@@ -273,7 +252,7 @@ def render_text(x: Explanation) -> str:
         for k in c.criteria:
             line = f"    {k.code} {k.name_vi}: {pts(k.points)} / {pts(k.max)}  [{k.rule}] {k.formula}"
             if k.peers:
-                line += "  peers: " + ", ".join(f"{n} {_value_text(v)}" for n, v in k.peers.items())
+                line += "  peers: " + ", ".join(f"{n} {value_text(v)}" for n, v in k.peers.items())
             lines.append(line)
             if k.missing:
                 lines.append(f"      ! {k.missing}")
@@ -281,7 +260,7 @@ def render_text(x: Explanation) -> str:
                 lines.append(f"      ! clamped: {k.clamped}")
             for inp in k.inputs:
                 label = inp.indicator + (f" ({inp.name_vi})" if inp.name_vi else "")
-                val = _value_text(inp.value)
+                val = value_text(inp.value)
                 if inp.unit and inp.value is not None and not isinstance(inp.value, bool):
                     val += f" {inp.unit}"
                 if inp.status == "carried":

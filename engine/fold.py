@@ -143,7 +143,7 @@ class _UnitRecord:
         )
 
 
-_EMPTY: dict = {}
+EMPTY: dict = {}
 
 
 class YearState:
@@ -167,11 +167,11 @@ class YearState:
         return [u for u in self.units.values() if u.tier == tier]
 
     def value(self, unit_id: str, indicator: str) -> Value | None:
-        return cell_value(self.cells.get(unit_id, _EMPTY).get(indicator))
+        return cell_value(self.cells.get(unit_id, EMPTY).get(indicator))
 
     def history(self, unit_id: str, indicator: str) -> tuple[EventRef, ...]:
         """The events behind one value, in log order, with their status (read back)."""
-        return self.traces([self.cells.get(unit_id, _EMPTY).get(indicator)])[0]
+        return self.traces([self.cells.get(unit_id, EMPTY).get(indicator)])[0]
 
     def traces(self, cells: Iterable[Cell | None]) -> list[tuple[EventRef, ...]]:
         """`history` of several cells of this state, their events read back at once."""
@@ -179,13 +179,13 @@ class YearState:
 
     def statuses(self, unit_id: str, indicator: str) -> dict[str, tuple[int, str]]:
         """event id -> (seq, status) of the events behind one value, nothing read back."""
-        cell = self.cells.get(unit_id, _EMPTY).get(indicator)
+        cell = self.cells.get(unit_id, EMPTY).get(indicator)
         return {e.event_id: (e.seq, status) for e, status in cell_statuses(cell)}
 
     def values(self, unit_id: str) -> dict[str, Value]:
         """The current values of one unit (missing ones left out), by indicator code."""
         out = {}
-        for code, cell in sorted(self.cells.get(unit_id, _EMPTY).items()):
+        for code, cell in sorted(self.cells.get(unit_id, EMPTY).items()):
             v = cell_value(cell)
             if v is not None:
                 out[code] = v
@@ -366,7 +366,7 @@ class LogState:
     def _amend(self, e: Event, p: Any, is_correction: bool) -> None:
         target = p.corrects if is_correction else p.retracts
         where = f"({p.year}, {p.unit_id}, {p.indicator})"
-        ucells = self._cells.get(p.year, _EMPTY).get(p.unit_id)
+        ucells = self._cells.get(p.year, EMPTY).get(p.unit_id)
         cell = None if ucells is None else ucells.get(p.indicator)
         if cell is None:
             self._anomaly(e, f"names event {target!r}, but {where} has no submission")

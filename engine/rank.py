@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 from operator import itemgetter
-from typing import Sequence
+from typing import Any, Sequence
 
-from engine.rerank import excluded_rows, group_key, make_row, ranking_of, rerank
-from engine.result import Provenance, RankedUnit, Ranking
+from engine.result import ExcludedUnit, Provenance, RankedUnit, Ranking
 from engine.score import TierScores
+from engine.text import plain
 
-__all__ = ["assign_ranks", "rank_tier"]
+__all__ = ["assign_ranks", "excluded_rows", "group_key", "make_row", "rank_tier", "ranking_of"]
 
 _first = itemgetter(0)
 _second = itemgetter(1)
@@ -46,6 +46,49 @@ def assign_ranks(items: Sequence[tuple[str, Decimal]], method: str = "competitio
     return out
 
 
+def group_key(g: str | None) -> tuple[bool, str]:
+    """Groups in id order, a missing parent first (the order `rank_tier` lists them in)."""
+    return (g is not None, g or "")
+
+
+def make_row(u: Any, rank: int, group: str | None, codes: Sequence[str]) -> RankedUnit:
+    """The ranked row of one scored unit (`engine.score.UnitScore`)."""
+    return RankedUnit(
+        rank=rank,
+        unit_id=u.unit.unit_id,
+        name=u.unit.name,
+        parent_id=u.unit.parent_id,
+        group=group,
+        total=u.published_total,
+        total_exact=plain(u.total),
+        band=None if u.band is None else u.band.name_vi,
+        components=dict(zip(codes, u.published_components)),
+    )
+
+
+def excluded_rows(scores: Any) -> tuple[ExcludedUnit, ...]:
+    return tuple(ExcludedUnit(unit_id=e.unit_id, name=e.name, reason=e.reason)
+                 for _, e in sorted(scores.excluded.items()))
+
+
+def ranking_of(scores: Any, provenance: Provenance, rows: Sequence[RankedUnit],
+               excluded: tuple[ExcludedUnit, ...]) -> Ranking:
+    """The `Ranking` of a scored tier's ranked `rows` (`rank_tier` and `rerank` alike)."""
+    edition = scores.edition
+    tier_def = scores.tier_def
+    return Ranking(
+        year=scores.year,
+        tier=scores.tier,
+        decimals=edition.rounding.decimals,
+        scale=tier_def.scale,
+        tie_rule=f"{edition.ties.method}/{edition.ties.compare}",
+        group_by=tier_def.group_by,
+        rows=tuple(rows),
+        excluded=excluded,
+        provenance=provenance,
+    )
+
+
 def rank_tier(
     scores: TierScores,
     provenance: Provenance,
@@ -55,18 +98,14 @@ def rank_tier(
     """The ranking of a scored tier; `provenance` must name the edition that scored it.
 
     `reuse` = (earlier scores, the ranking made from them): rows of units whose score object and
-    rank did not change are taken over as they are, and when only a few units were rescored
-    they are moved in the earlier order instead of sorting the tier (`engine.rerank`).
+    rank did not change are taken over as they are.  `engine.rerank.rank_incrementally` also
+    avoids sorting the tier when only a few units were rescored.
     """
     edition = scores.edition
     if provenance.edition != edition.id:
         raise ValueError(
             f"provenance names edition {provenance.edition!r} but the tier was scored with {edition.id!r}"
         )
-    if reuse is not None:
-        quick = rerank(scores, provenance, reuse)
-        if quick is not None:
-            return quick
     ties = edition.ties
     tier_def = scores.tier_def
     group_by = tier_def.group_by

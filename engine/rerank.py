@@ -27,14 +27,14 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import msgspec
 
-from engine.result import ExcludedUnit, Provenance, RankedUnit, Ranking, plain
+from engine.rank import excluded_rows, group_key, make_row, rank_tier, ranking_of
+from engine.result import Provenance, RankedUnit, Ranking
 from events.types import Event
 
 if TYPE_CHECKING:
     from engine.score import TierScores
 
-__all__ = ["excluded_rows", "group_key", "make_row", "moved_rows", "ranking_diff", "ranking_of",
-           "rerank"]
+__all__ = ["moved_rows", "rank_incrementally", "ranking_diff", "rerank"]
 
 # Moving units one by one (a bisect and a list insert each) beats a full sort only while they
 # are few: up to _FEW of them, or 1/_SHARE of the tier when that is more.
@@ -42,29 +42,12 @@ _FEW = 64
 _SHARE = 16
 
 
-def group_key(g: str | None) -> tuple[bool, str]:
-    """Groups in id order, a missing parent first (the order `rank_tier` lists them in)."""
-    return (g is not None, g or "")
-
-
-def make_row(u: Any, rank: int, group: str | None, codes: Sequence[str]) -> RankedUnit:
-    """The ranked row of one scored unit (`engine.score.UnitScore`)."""
-    return RankedUnit(
-        rank=rank,
-        unit_id=u.unit.unit_id,
-        name=u.unit.name,
-        parent_id=u.unit.parent_id,
-        group=group,
-        total=u.published_total,
-        total_exact=plain(u.total),
-        band=None if u.band is None else u.band.name_vi,
-        components=dict(zip(codes, u.published_components)),
-    )
-
-
-def excluded_rows(scores: Any) -> tuple[ExcludedUnit, ...]:
-    return tuple(ExcludedUnit(unit_id=e.unit_id, name=e.name, reason=e.reason)
-                 for _, e in sorted(scores.excluded.items()))
+def rank_incrementally(scores: "TierScores", provenance: Provenance,
+                       previous: tuple["TierScores", Ranking]) -> Ranking:
+    """`rank_tier(scores, provenance, reuse=previous)`, the same ranking, made by `rerank` when
+    it can (a few units rescored) and by the full sort otherwise."""
+    quick = rerank(scores, provenance, previous)
+    return quick if quick is not None else rank_tier(scores, provenance, reuse=previous)
 
 
 def rerank(scores: Any, provenance: Provenance, previous: tuple[Any, Ranking]) -> Ranking | None:
@@ -199,24 +182,6 @@ def _ranking(scores: Any, provenance: Provenance, rows: Sequence[RankedUnit], ol
         len(excluded) == len(before) and all(before.get(k) is v for k, v in excluded.items()))
     return ranking_of(scores, provenance, rows,
                       old.excluded if same_excluded else excluded_rows(scores))
-
-
-def ranking_of(scores: Any, provenance: Provenance, rows: Sequence[RankedUnit],
-               excluded: tuple[ExcludedUnit, ...]) -> Ranking:
-    """The `Ranking` of a scored tier's ranked `rows` (`rank_tier` and `rerank` alike)."""
-    edition = scores.edition
-    tier_def = scores.tier_def
-    return Ranking(
-        year=scores.year,
-        tier=scores.tier,
-        decimals=edition.rounding.decimals,
-        scale=tier_def.scale,
-        tie_rule=f"{edition.ties.method}/{edition.ties.compare}",
-        group_by=tier_def.group_by,
-        rows=tuple(rows),
-        excluded=excluded,
-        provenance=provenance,
-    )
 
 
 def moved_rows(old: Ranking, new: Ranking) -> tuple[list[RankedUnit], list[RankedUnit]]:

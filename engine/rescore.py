@@ -12,8 +12,8 @@ from __future__ import annotations
 from decimal import localcontext
 from typing import Iterable
 
-from engine.fold import _EMPTY, YearState
-from engine.score import DECIMAL_CONTEXT, TierScores, _exclusion, _Gathered, _Scorer
+from engine.fold import EMPTY, YearState
+from engine.score import DECIMAL_CONTEXT, TierScores, exclusion, Gathered, Scorer
 
 __all__ = ["rescore_units"]
 
@@ -35,8 +35,8 @@ def rescore_units(
     carry_forward, of the previous year) changed.
     """
     specs = scores.criteria
-    sc = _Scorer(scores.edition, scores.tier_def, specs, year_state.cells,
-                 previous.cells if previous is not None else _EMPTY,
+    sc = Scorer(scores.edition, scores.tier_def, specs, year_state.cells,
+                 previous.cells if previous is not None else EMPTY,
                  previous.year if previous is not None else None)
     tier = scores.tier
     changed = set(changed)
@@ -45,7 +45,7 @@ def rescore_units(
             # Same registry: only the changed units of this tier need gathering.
             units = dict(scores.units)
             excluded = dict(scores.excluded)
-            fresh: dict[str, _Gathered] = {}
+            fresh: dict[str, Gathered] = {}
             moved_in = False
             for uid in sorted(changed):
                 unit = year_state.units.get(uid)
@@ -54,7 +54,7 @@ def rescore_units(
                 g = sc.gather(unit)
                 if g.excluded:
                     units.pop(uid, None)
-                    excluded[uid] = _exclusion(g)
+                    excluded[uid] = exclusion(g)
                     excluded = dict(sorted(excluded.items()))
                 else:
                     fresh[uid] = g
@@ -86,7 +86,7 @@ def rescore_units(
                     g = fresh.get(uid)
                     if g is None:
                         u = units[uid]
-                        g = _Gathered(u.unit, u.inputs, u.notes,
+                        g = Gathered(u.unit, u.inputs, u.notes,
                                       frozenset(i for i, x in enumerate(u.exact) if x is None), None)
                     ranked.append(g)
                 for i, ctx in sc.prepare(ranked, touched).items():
@@ -96,7 +96,7 @@ def rescore_units(
             if stale:
                 for uid, u in list(units.items()):
                     if uid not in fresh:
-                        g = _Gathered(u.unit, u.inputs, u.notes,
+                        g = Gathered(u.unit, u.inputs, u.notes,
                                       frozenset(i for i, x in enumerate(u.exact) if x is None), None)
                         units[uid] = sc.finish(g, contexts, u, stale)
             for uid, g in gathered_rows.items():
@@ -107,7 +107,7 @@ def rescore_units(
                               units, excluded, contexts, year_state, previous)
 
         # The registry changed: gather every unit whose entry or values changed.
-        gathered: dict[str, _Gathered] = {}
+        gathered: dict[str, Gathered] = {}
         fresh_ids: set[str] = set()
         excluded = {}
         for unit in year_state.tier_units(tier):
@@ -123,9 +123,9 @@ def rescore_units(
                 continue
             else:
                 zeroed = frozenset(i for i, x in enumerate(old.exact) if x is None)
-                g = _Gathered(unit, old.inputs, old.notes, zeroed, None)
+                g = Gathered(unit, old.inputs, old.notes, zeroed, None)
             if g.excluded:
-                excluded[uid] = _exclusion(g)
+                excluded[uid] = exclusion(g)
             else:
                 gathered[uid] = g
         ranked = list(gathered.values())  # tier_units is sorted by unit_id

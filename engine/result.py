@@ -6,7 +6,8 @@
 - `UnitTrace` (= `Explanation`) — one unit's tree from total to components, criteria, inputs and
   the events behind each input (`engine.explain`).
 - `canonical_bytes(obj)` — msgspec JSON with sorted keys, decimals as strings, datetimes as
-  RFC 3339: byte-identical in every process.
+  RFC 3339: byte-identical in every process (the events' own encoder,
+  `events.canonical.encode_canonical`, under the name results are known by).
 - `result_hash(ranking)` — SHA-256 of the canonical bytes of the *published content* only (year,
   tier, edition id, content hash, and per unit its rank, id, name, group, total, components, plus
   the excluded units).  Provenance that does not change what is published (checkpoint, as-of,
@@ -26,7 +27,7 @@ from typing import Any
 import msgspec
 
 from engine.fold import EventRef
-from engine.rules.base import DECIMAL_CONTEXT
+from events.canonical import encode_canonical as canonical_bytes
 from events.types import Value
 
 __all__ = [
@@ -46,7 +47,6 @@ __all__ = [
     "compare_rankings",
     "decode_ranking",
     "first_differing_unit",
-    "plain",
     "published_content",
     "result_hash",
 ]
@@ -201,21 +201,6 @@ UnitTrace = Explanation
 
 
 # -- canonical bytes, hash, comparison -------------------------------------------------------
-
-
-def plain(d: Decimal) -> str:
-    """A decimal in plain notation: no exponent, no trailing zeros, never "-0"."""
-    if d.is_zero():
-        return "0"
-    return format(d.normalize(DECIMAL_CONTEXT), "f")
-
-
-_ENCODER = msgspec.json.Encoder(order="sorted", decimal_format="string")
-
-
-def canonical_bytes(obj: Any) -> bytes:
-    """msgspec JSON, keys sorted, decimals as strings: the same bytes in every process."""
-    return _ENCODER.encode(obj)
 
 
 def published_content(ranking: Ranking) -> dict[str, Any]:

@@ -49,7 +49,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import msgspec
 
-from engine.fold import _EMPTY, YearState
+from engine.fold import EMPTY, YearState
 from engine.model import Component, Criterion, GradingBand, Methodology, Tier
 from engine.rules.base import DECIMAL_CONTEXT, Outcome, RuleKind
 from events.types import Choice
@@ -58,9 +58,12 @@ __all__ = [
     "DECIMAL_CONTEXT",
     "CriterionSpec",
     "Exclusion",
+    "Gathered",
     "MissingNote",
+    "Scorer",
     "TierScores",
     "UnitScore",
+    "exclusion",
     "missing_inputs",
     "needs_previous",
     "round_points",
@@ -229,7 +232,7 @@ def _specs(edition: Methodology, tier_def: Tier, rule_kinds: Mapping[str, RuleKi
     return tuple(specs)
 
 
-class _Gathered:
+class Gathered:
     __slots__ = ("unit", "rows", "notes", "zeroed", "excluded", "no_data")
 
     def __init__(self, unit, rows, notes, zeroed, excluded, no_data=False):
@@ -248,7 +251,7 @@ def _value(cell):
 NO_DATA = "no data (not a single value this year)"
 
 
-def _exclusion(g: _Gathered) -> Exclusion:
+def exclusion(g: Gathered) -> Exclusion:
     missing = tuple(g.excluded)
     if g.no_data:
         reason = NO_DATA
@@ -269,7 +272,7 @@ def missing_inputs(scores: "TierScores") -> dict[str, tuple[str, ...]]:
     return dict(sorted(out.items()))
 
 
-class _Scorer:
+class Scorer:
     """Per-(tier, edition) constants and the outcome memo of one scoring run."""
 
     def __init__(self, edition: Methodology, tier_def: Tier, specs: tuple[CriterionSpec, ...],
@@ -308,9 +311,9 @@ class _Scorer:
         self.memos: list[dict[Any, tuple[Decimal, Outcome | None]] | None] = [{} for _ in specs]
         self.done = 0  # units finished (memo bookkeeping)
 
-    def gather(self, unit) -> _Gathered:
+    def gather(self, unit) -> Gathered:
         """The inputs of every criterion of one unit, with the missing policy applied."""
-        uc = self.cells.get(unit.unit_id, _EMPTY)
+        uc = self.cells.get(unit.unit_id, EMPTY)
         rows = []
         notes = zeroed = excluded = None
         for index, codes, single, policy, _ in self.plan:
@@ -345,7 +348,7 @@ class _Scorer:
             carried: tuple[str, ...] = ()
             zero = True
             if policy == "carry_forward":
-                pc = self.pcells.get(unit.unit_id, _EMPTY)
+                pc = self.pcells.get(unit.unit_id, EMPTY)
                 got = []
                 for k, code in enumerate(codes):
                     if row[k] is None:
@@ -377,10 +380,10 @@ class _Scorer:
                 c.value is not None for c in uc.values()):
             everything = [(self.specs[i].criterion.code, code) for i, codes, *_ in self.plan
                           for code in codes]
-            return _Gathered(unit, tuple(rows), notes, zeroed or frozenset(), everything, True)
-        return _Gathered(unit, tuple(rows), notes or {}, zeroed or frozenset(), excluded)
+            return Gathered(unit, tuple(rows), notes, zeroed or frozenset(), everything, True)
+        return Gathered(unit, tuple(rows), notes or {}, zeroed or frozenset(), excluded)
 
-    def prepare(self, ranked: Sequence[_Gathered], only: Iterable[int] | None = None) -> dict[int, Any]:
+    def prepare(self, ranked: Sequence[Gathered], only: Iterable[int] | None = None) -> dict[int, Any]:
         contexts = {}
         for spec in self.specs:
             if spec.peer and (only is None or spec.index in only):
@@ -427,7 +430,7 @@ class _Scorer:
                 self.memos[index] = None
         return hit
 
-    def finish(self, g: _Gathered, contexts: Mapping[int, Any],
+    def finish(self, g: Gathered, contexts: Mapping[int, Any],
                reuse: UnitScore | None = None, stale: set[int] | frozenset = frozenset()) -> UnitScore:
         """Score one gathered unit (re-using `reuse`'s results for criteria not in `stale`)."""
         self.done += 1
@@ -536,16 +539,16 @@ def score_tier(
     """
     tier_def = _tier_def(edition, tier)
     specs = _specs(edition, tier_def, rule_kinds)
-    sc = _Scorer(edition, tier_def, specs, year_state.cells,
-                 previous.cells if previous is not None else _EMPTY,
+    sc = Scorer(edition, tier_def, specs, year_state.cells,
+                 previous.cells if previous is not None else EMPTY,
                  previous.year if previous is not None else None)
     with localcontext(DECIMAL_CONTEXT):
-        ranked: list[_Gathered] = []
+        ranked: list[Gathered] = []
         excluded: dict[str, Exclusion] = {}
         for unit in year_state.tier_units(tier):
             g = sc.gather(unit)
             if g.excluded:
-                excluded[unit.unit_id] = _exclusion(g)
+                excluded[unit.unit_id] = exclusion(g)
             else:
                 ranked.append(g)
         contexts = sc.prepare(ranked)

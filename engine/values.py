@@ -13,6 +13,7 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 
 from engine.model import Indicator
+from engine.text import decimal_text, shown
 from events.types import Choice, Value
 
 _YES = frozenset({"yes", "y", "có", "co", "1", "true", "x"})
@@ -113,13 +114,13 @@ def check_value(indicator: Indicator, value: Value) -> Value:
     if kind == "yes_no":
         if isinstance(value, bool):
             return value
-        raise ValueError(f"{indicator.code} is yes/no, got {_show(value)}")
+        raise ValueError(f"{indicator.code} is yes/no, got {shown(value)}")
     if kind == "category":
         if isinstance(value, Choice) and value.choice in indicator.categories:
             return value
-        raise ValueError(f"{_show(value)} is not a category of {indicator.code} (one of: {', '.join(indicator.categories)})")
+        raise ValueError(f"{shown(value)} is not a category of {indicator.code} (one of: {', '.join(indicator.categories)})")
     if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
-        raise ValueError(f"{indicator.code} is a number, got {_show(value)}")
+        raise ValueError(f"{indicator.code} is a number, got {shown(value)}")
     d = Decimal(value)
     if not d.is_finite():
         raise ValueError(f"{d} is not a finite number")
@@ -127,18 +128,18 @@ def check_value(indicator: Indicator, value: Value) -> Value:
         d = d.copy_abs()  # one zero: -0.00 is recorded as 0.00, with the scale as written
     if kind == "count":
         if d != d.to_integral_value() or d < 0:
-            raise ValueError(f"a count must be a whole number ≥ 0, got {_plain(d)}")
+            raise ValueError(f"a count must be a whole number ≥ 0, got {decimal_text(d)}")
         d = Decimal(int(d))
     elif kind == "ratio" and not 0 <= d <= 1:
-        raise ValueError(f"a ratio must be within 0..1, got {_plain(d)}" + (" (a percentage?)" if 1 < d <= 100 else ""))
+        raise ValueError(f"a ratio must be within 0..1, got {decimal_text(d)}" + (" (a percentage?)" if 1 < d <= 100 else ""))
     elif kind == "percentage" and not 0 <= d <= 100:
-        raise ValueError(f"a percentage must be within 0..100, got {_plain(d)}")
+        raise ValueError(f"a percentage must be within 0..100, got {decimal_text(d)}")
     elif kind == "points" and d < 0:
-        raise ValueError(f"points must be ≥ 0, got {_plain(d)}")
+        raise ValueError(f"points must be ≥ 0, got {decimal_text(d)}")
     if indicator.min is not None and d < indicator.min:
-        raise ValueError(f"{_plain(d)} is below {indicator.code}'s minimum {_plain(indicator.min)}")
+        raise ValueError(f"{decimal_text(d)} is below {indicator.code}'s minimum {decimal_text(indicator.min)}")
     if indicator.max is not None and d > indicator.max:
-        raise ValueError(f"{_plain(d)} is above {indicator.code}'s maximum {_plain(indicator.max)}")
+        raise ValueError(f"{decimal_text(d)} is above {indicator.code}'s maximum {decimal_text(indicator.max)}")
     return d
 
 
@@ -151,17 +152,3 @@ def to_input(value: Value | None) -> Decimal | bool | str | None:
     if isinstance(value, (Decimal, int)):
         return Decimal(value)
     raise TypeError(f"not an indicator value: {value!r}")
-
-
-def _plain(d: Decimal) -> str:
-    return format(d, "f") if d.is_finite() else str(d)
-
-
-def _show(value: object) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, Choice):
-        return repr(value.choice)
-    if isinstance(value, Decimal):
-        return _plain(value)
-    return repr(value)

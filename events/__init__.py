@@ -2,7 +2,7 @@
 
 The public API, importable from `events` directly:
 
-- types: `Event`, the payload structs, `Payload`, `Value`, `Choice`, `check_value`,
+- types: `Event`, the payload structs, `Payload`, `Value`, `Choice`, `check_event_value`,
   `parse_decimal`
 - bytes: `encode_event`, `decode_event`, `leaf_hash`, `GENESIS_PREV_HASH`
 - tree: `Checkpoint`, `InclusionProof`, `ConsistencyProof`, `verify_inclusion`,
@@ -61,7 +61,7 @@ from .types import (
     UnitRenamed,
     UnitRetired,
     Value,
-    check_value,
+    check_event_value,
     parse_decimal,
     payload_tag,
 )
@@ -113,7 +113,7 @@ __all__ = [
     "Value",
     "VerifyReport",
     "check_payload",
-    "check_value",
+    "check_event_value",
     "decode_event",
     "encode_event",
     "leaf_hash",

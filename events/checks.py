@@ -124,7 +124,7 @@ def check_payload(payload: Payload) -> str:
     """Return the payload's tag if every field has its declared type, else raise.
 
     `TypeError` names the payload type and the first ill-typed field (a non-finite decimal
-    counts as ill-typed: see `types.check_value`).
+    counts as ill-typed: see `types.check_event_value`).
     """
     checker = _CHECKERS.get(type(payload))
     if checker is None:

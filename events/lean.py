@@ -28,7 +28,7 @@ from .types import (
     UnitRenamed,
     UnitRetired,
     Value,
-    check_value,
+    check_event_value,
 )
 
 __all__ = ["LeanEvent", "SubmittedValue", "CorrectedValue", "RetractedValue", "LEAN_DECODER"]
@@ -43,7 +43,7 @@ class SubmittedValue(msgspec.Struct, frozen=True, tag="indicator_submitted", gc=
     value: Value
 
     def __post_init__(self) -> None:
-        check_value(self.value)
+        check_event_value(self.value)
 
 
 class CorrectedValue(msgspec.Struct, frozen=True, tag="indicator_corrected", gc=False):
@@ -56,7 +56,7 @@ class CorrectedValue(msgspec.Struct, frozen=True, tag="indicator_corrected", gc=
     value: Value
 
     def __post_init__(self) -> None:
-        check_value(self.value)
+        check_event_value(self.value)
 
 
 class RetractedValue(msgspec.Struct, frozen=True, tag="indicator_retracted", gc=False):

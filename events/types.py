@@ -32,7 +32,7 @@ class Choice(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False):
 Value = Union[bool, Decimal, Choice]
 
 
-def check_value(value: object) -> Value:
+def check_event_value(value: object) -> Value:
     """Return `value` if it is a valid `Value`, else raise `ValueError` (or `TypeError`).
 
     Decimals must be finite (no NaN, sNaN or Infinity: a score built on them is not
@@ -151,7 +151,7 @@ class IndicatorSubmitted(_Payload, tag="indicator_submitted"):
     authority: OptionalText = UNSET
 
     def __post_init__(self) -> None:
-        check_value(self.value)
+        check_event_value(self.value)
         _unset_empty(self, "reason", "authority")
 
 
@@ -167,7 +167,7 @@ class IndicatorCorrected(_Payload, tag="indicator_corrected"):
     authority: str = ""
 
     def __post_init__(self) -> None:
-        check_value(self.value)
+        check_event_value(self.value)
 
 
 class IndicatorRetracted(_Payload, tag="indicator_retracted"):

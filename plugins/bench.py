@@ -47,7 +47,7 @@ from typing import Any, Callable
 import msgspec
 
 from events.schema import COLUMNS, TABLE, ensure_schema
-from events.types import Event, IndicatorCorrected, IndicatorRetracted, IndicatorSubmitted
+from events.types import TIERS, Event, IndicatorCorrected, IndicatorRetracted, IndicatorSubmitted
 
 __all__ = ["run_bench", "floor_replay", "cold_replay", "TARGETS"]
 
@@ -185,7 +185,7 @@ def cold_replay(db_path: str, year: int) -> int:
         state = app.state(year=year)
         ys = state.year_state(year)
         n = 0
-        for tier in ("department", "district", "commune", "province"):
+        for tier in TIERS:
             if ys.adoption(tier) is not None:
                 n += len(replay(app, year, tier, state=state).ranking.rows)
         return n
@@ -400,7 +400,7 @@ def robustness_year(db_path: str, year: int, samples: int = ROBUSTNESS_SAMPLES) 
         state = app.state(year=year)  # folded once, as the cold replay does
         ys = state.year_state(year)
         n = 0
-        for tier in ("department", "district", "commune", "province"):
+        for tier in TIERS:
             if ys.adoption(tier) is not None:
                 n += len(robustness(app, year, tier, samples=samples, seed=1,
                                     vary=("weights=±20%",), state=state).units)

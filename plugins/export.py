@@ -30,6 +30,7 @@ import attrs
 
 from engine.model import Methodology
 from engine.result import Ranking
+from engine.text import scale_text
 from plugins.atomic import write_atomic
 from plugins.output import FORMULA_CHARS, neutralise
 
@@ -154,10 +155,10 @@ def annex(ranking: Ranking, methodology: Methodology, *, lang: str = "vi",
         headers.append(L["group"])
     for c in comps:
         name = c.name_vi if lang == "vi" else c.name_en
-        headers.append(f"{c.code}. {name} ({_scale(c.max)})")
+        headers.append(f"{c.code}. {name} ({scale_text(c.max)})")
     headers.extend(extra)
     first_number = len(headers) - len(codes) - len(extra)
-    headers.extend([f"{L['total']} ({_scale(ranking.scale)})", L["band"]])
+    headers.extend([f"{L['total']} ({scale_text(ranking.scale)})", L["band"]])
     has_excluded = bool(ranking.excluded)
     if has_excluded:
         headers.append(L["note"])
@@ -206,10 +207,6 @@ def annex(ranking: Ranking, methodology: Methodology, *, lang: str = "vi",
     return Annex(title=title, headers=tuple(headers), rows=tuple(rows), number_columns=numbers,
                  decimals=dec, about=tuple(about), sheet=L["sheet"], about_sheet=L["about"],
                  lang=lang, ranking=ranking)
-
-
-def _scale(d: Decimal) -> str:
-    return format(d.normalize(), "f") if d == d.to_integral_value() else format(d, "f")
 
 
 # -- CSV -------------------------------------------------------------------------------------

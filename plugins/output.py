@@ -10,6 +10,8 @@ from typing import Any, Sequence
 
 import msgspec
 
+from engine.text import cell_text as cell
+
 _json = msgspec.json.Encoder(order="sorted", decimal_format="string")
 
 # What a spreadsheet reads as the start of a formula (OWASP's list for CSV injection).
@@ -19,16 +21,6 @@ FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
 def to_json(obj: Any) -> str:
     """Canonical JSON (sorted keys, decimals as strings), pretty-printed, Vietnamese intact."""
     return msgspec.json.format(_json.encode(obj), indent=2).decode("utf-8")
-
-
-def cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
 
 
 def neutralise(text: str) -> str:

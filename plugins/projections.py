@@ -31,12 +31,12 @@ import msgspec
 
 from engine.fold import LogState, cell_value
 from engine.rank import rank_tier
-from engine.rerank import moved_rows
+from engine.rerank import moved_rows, rank_incrementally
 from engine.result import Provenance, Ranking
 from engine.rescore import rescore_units
 from engine.score import TierScores, needs_previous, score_tier
 from events.schema import declare_derived
-from events.types import Event, IndicatorCorrected, IndicatorRetracted, IndicatorSubmitted, MethodologyAdopted
+from events.types import TIERS, Event, IndicatorCorrected, IndicatorRetracted, IndicatorSubmitted, MethodologyAdopted
 
 if TYPE_CHECKING:
     from plugins.app import Ictindex
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 __all__ = ["Projections", "TABLES"]
 
 TABLES = ("proj_meta", "proj_values", "proj_points", "proj_totals")
-TIERS = ("department", "district", "commune", "province")
 MAX_PENDING = 5_000  # beyond this many events in one batch, refold the year instead
 
 _SCHEMA = (
@@ -244,8 +243,8 @@ class Projections:
         previous = warm.state.year_state(warm.year - 1) if needs_previous(m, tier) else None
         if old is not None and old.edition == m.id and changed is not None:
             scores = rescore_units(old.scores, ys, changed, previous=previous)
-            ranking = rank_tier(scores, _provenance(entry, warm.seq),
-                                reuse=(old.scores, old.ranking))
+            ranking = rank_incrementally(scores, _provenance(entry, warm.seq),
+                                         (old.scores, old.ranking))
         else:
             scores = score_tier(ys, tier, m, registry.rules, previous=previous)
             ranking = rank_tier(scores, _provenance(entry, warm.seq))

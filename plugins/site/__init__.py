@@ -16,6 +16,10 @@
 Pages are `lang="vi"`, UTF-8, readable on a phone and in print, with no script and no request to
 any other host: the folder can be opened from disk or copied to any web server.  Every name, note
 and reason is HTML-escaped.  The same log, edition and as-of point give byte-identical pages.
+
+`data` gathers what the pages show (plain data), `render` turns it into pages through the Jinja2
+templates in `templates/` (autoescape on; the charts are macros of `charts.html`), `build` writes
+the files, each whole (`plugins.atomic`).
 """
 
 from plugins.site.build import SiteResult, build_site, unit_id_of_slug, unit_slug

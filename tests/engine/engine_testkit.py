@@ -20,6 +20,7 @@ from engine.model import (
     TieRule,
 )
 from engine.rank import rank_tier
+from engine.rerank import rank_incrementally
 from engine.result import Provenance, Ranking
 from engine.rules import builtin_rule_kinds
 from engine.score import TierScores, score_tier
@@ -225,3 +226,11 @@ def build(ops: Sequence[tuple], *, units: Sequence[tuple[str, str]] = (),
             log.retract(target, event_id=label)
     del keys
     return log.events
+
+
+def rank_tier_quick(scores, provenance, *, reuse=None):
+    """`rank_tier` as the projections rank: from an earlier ranking (`reuse`) through
+    `engine.rerank.rank_incrementally`, which moves the rescored units when it can."""
+    if reuse is None:
+        return rank_tier(scores, provenance)
+    return rank_incrementally(scores, provenance, reuse)

@@ -7,11 +7,11 @@ from decimal import Decimal as D
 import msgspec
 import pytest
 from engine_testkit import Log, mini_edition, provenance, run
+from engine_testkit import rank_tier_quick as rank_tier
 
 from engine.diff import diff, render_diff_text
 from engine.explain import explain, render_text
 from engine.fold import fold
-from engine.rank import rank_tier
 from engine.result import canonical_bytes
 from engine.rescore import rescore_units
 

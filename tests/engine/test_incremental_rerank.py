@@ -1,4 +1,4 @@
-"""Incremental re-ranking (`engine.rerank`, reached through `rank_tier(reuse=...)`) gives
+"""Incremental re-ranking (`engine.rerank`, reached through `rank_incrementally`) gives
 byte for byte the ranking a full `rank_tier` gives: under both tie methods and both compare
 modes, with and without groups, when a few units move, when every unit is rescored (a peer
 rule's context moved), and along chains of corrections each re-ranked from the last."""
@@ -9,12 +9,12 @@ import types
 from decimal import ROUND_HALF_UP, Decimal as D
 
 from engine_testkit import RULES, Log, mini_edition, provenance
+from engine_testkit import rank_tier_quick as rank_tier
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.diff import diff
 from engine.fold import UnitInfo, fold
-from engine.rank import rank_tier
 from engine.rerank import rerank
 from engine.result import Provenance, canonical_bytes
 from engine.rescore import rescore_units

@@ -8,10 +8,10 @@ from decimal import Decimal as D
 
 import pytest
 from engine_testkit import RULES, Log, mini_edition, provenance, run
+from engine_testkit import rank_tier_quick as rank_tier
 
 from engine.explain import explain, render_text
 from engine.fold import fold
-from engine.rank import rank_tier
 from engine.rescore import rescore_units
 from engine.result import canonical_bytes
 from engine.score import NO_DATA, missing_inputs, score_tier

@@ -6,12 +6,12 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from engine_testkit import RULES, build, mini_edition, provenance, run
+from engine_testkit import rank_tier_quick as rank_tier
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.explain import explain
 from engine.fold import fold
-from engine.rank import rank_tier
 from engine.result import canonical_bytes, result_hash
 from engine.rules.aggregate import component_points, grade, tier_total
 from engine.rescore import rescore_units

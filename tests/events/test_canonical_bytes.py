@@ -20,7 +20,8 @@ from events.canonical import (
     parse_time_key,
     time_key,
 )
-from events.types import Choice, Event, IndicatorSubmitted, UnitRegistered, check_value
+from events.types import Choice, Event, IndicatorSubmitted, UnitRegistered
+from events.types import check_event_value as check_value
 
 from event_strategies import T0, examples, payloads
 
