@@ -8,7 +8,7 @@ import click
 import msgspec
 
 from events.canonical import DecodeError, decode_event, encode_event, leaf_hash_hex
-from events import frontier
+from events import frontier, tiles
 from events.merkle import Checkpoint, InclusionProof
 from events.types import SCHEMA_VERSION
 from events.verify import verify as verify_log
@@ -63,6 +63,10 @@ def verify(c: Context, checkpoint_text: str | None, fmt: str) -> None:
 
     projections = check_projections(c.app) if report.ok else None
     frontier_problem = _frontier_problem(c.app.store, report) if report.ok else None
+    if report.ok and frontier_problem is None:
+        # the leaf hashes were just checked against the bodies: the tiles must be theirs
+        frontier_problem = "\n".join(tiles.problems(c.app.store.db.conn,
+                                                    c.app.store.leaf_hashes())) or None
     ok = report.ok and all(p.ok for p in publications) and (projections is None or projections.ok) \
         and frontier_problem is None
     # the checkpoint from the stored hashes; verify only vouches for it when the log is OK
