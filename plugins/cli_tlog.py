@@ -7,6 +7,7 @@ log and anyone can check it without the tool (plugins/site/static/verify_tlog.py
     OUT/tile/<L>/<N>[.p/<W>]        the Merkle tree's hashes, 256 per full tile
     OUT/tile/entries/<N>[.p/<W>]    the events' canonical bytes, each after its big-endian
                                     uint16 length, 256 per full bundle
+    OUT/verify_tlog.py              the stand-alone checker (standard library only)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from plugins.atomic import write_atomic
 from plugins.cli import Context, cli, handle_errors, pass_ctx
 from plugins.errors import UsageError, file_problem
 
+VERIFIER = Path(__file__).resolve().parent / "site" / "static" / "verify_tlog.py"
 _MAX_ENTRY = 0xFFFF  # an entry bundle's length prefix is a uint16
 
 
@@ -111,14 +113,19 @@ def _put(out: Path, rel: str, data: bytes) -> None:
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("--sign", "sign", required=True, metavar="KEY",
               help="The private key file that signs the checkpoint.")
+@click.option("--size", type=int, default=None,
+              help="The tree of the first SIZE events (a checkpoint published earlier).")
 @pass_ctx
 @handle_errors
-def tiles(c: Context, out: str, sign: str) -> None:
+def tiles(c: Context, out: str, sign: str, size: int | None) -> None:
     """Write the log to OUT/ as static files in the C2SP tlog-tiles layout, with its signed
     checkpoint: any web host can serve them, and verify_tlog.py checks them."""
     signer = load_signer(sign)
     store = c.app.store
-    cp: Checkpoint = store.checkpoint()
+    last = store.last_seq()
+    if size is not None and not 1 <= size <= last:
+        raise UsageError(f"--size must be within 1..{last}")
+    cp: Checkpoint = store.checkpoint(size)
     size = cp.size
     leaves = store.leaf_hashes(size)
     root = Path(out)
@@ -139,5 +146,7 @@ def tiles(c: Context, out: str, sign: str) -> None:
             bundles += 1
             bodies = []
     _put(root, "checkpoint", sign_checkpoint(signer, cp).encode())
+    # the stand-alone checker beside what it checks (it is short: read it before running it)
+    _put(root, VERIFIER.name, VERIFIER.read_bytes())
     click.echo(f"wrote {count} tiles, {bundles} entry bundles and the checkpoint {cp} signed "
                f"by {signer.name} to {root}")
