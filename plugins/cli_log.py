@@ -16,7 +16,7 @@ from events.types import SCHEMA_VERSION
 from events.verify import verify as verify_log
 from plugins import output
 from plugins.cli import FORMATS, Context, cli, handle_errors, pass_ctx
-from plugins.cli_tlog import load_signer, load_verifier
+from plugins.cli_tlog import load_signer, load_verifier, registered
 from plugins.errors import UsageError, file_problem
 from plugins.replay import check_publications
 
@@ -66,8 +66,9 @@ def verify(c: Context, checkpoint_text: str | None, key_file: str | None, fmt: s
 
     Exit status 1 when anything does not match.
     """
-    if key_file is not None:
-        cp = _signed_checkpoint(checkpoint_text, load_verifier(key_file))
+    verifier = load_verifier(key_file) if key_file is not None else None
+    if verifier is not None:
+        cp = _signed_checkpoint(checkpoint_text, verifier)
     else:
         cp = _checkpoint(checkpoint_text)
     c.check_schema = False  # read-only: a planted trigger cannot fire; verify names it
@@ -101,6 +102,11 @@ def verify(c: Context, checkpoint_text: str | None, key_file: str | None, fmt: s
             click.echo(describe(projections))
         if frontier_problem:
             click.echo(frontier_problem)
+        if verifier is not None:
+            seq = registered(c.app.store, verifier)
+            click.echo(f"signature by {verifier.name} OK; the key is "
+                       + (f"recorded in the log as event #{seq}" if seq is not None else
+                          "NOT recorded in the log (`ictindex key register`)"))
         click.echo(f"checkpoint: {current}")
     if not ok:
         sys.exit(1)

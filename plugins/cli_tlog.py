@@ -18,10 +18,13 @@ from pathlib import Path
 import click
 
 from events import tiles as tile_store
+from events.canonical import decode_event
 from events.merkle import Checkpoint
 from events.note import NoteError, Signer, Verifier, sign_checkpoint
+from events.types import SigningKeyRegistered
 from plugins.atomic import write_atomic
-from plugins.cli import Context, cli, handle_errors, pass_ctx
+from plugins.app import default_actor
+from plugins.cli import Context, actor_option, cli, handle_errors, pass_ctx
 from plugins.errors import UsageError, file_problem
 
 VERIFIER = Path(__file__).resolve().parent / "site" / "static" / "verify_tlog.py"
@@ -88,6 +91,35 @@ def generate(name: str, out: str) -> None:
         f.write(signer.text() + "\n")
     write_atomic(public, (signer.verifier.text() + "\n").encode())
     click.echo(signer.verifier.text())
+
+
+@key.command("register")
+@click.argument("pubkey", metavar="PUBKEY")
+@click.option("--reason", default="", help="The decision that adopts the key.")
+@actor_option
+@pass_ctx
+@handle_errors
+def register(c: Context, pubkey: str, reason: str, actor: str | None) -> None:
+    """Record in the log the public key (and its name) that signs its checkpoints."""
+    verifier = load_verifier(pubkey, "PUBKEY")
+    text = verifier.text()
+    payload = SigningKeyRegistered(name=verifier.name, key=text, reason=reason)
+    done = c.app.store.append([payload], actor=actor or default_actor(),
+                              keys=[f"signing-key:{text}"])
+    if done:
+        click.echo(f"Recorded signing key {text} as event #{done[0].seq}")
+    else:
+        click.echo(f"Already recorded: signing key {text}; nothing new.")
+
+
+def registered(store, verifier: Verifier) -> int | None:
+    """The seq of the event that records `verifier`'s key in the log, None if none does."""
+    text = verifier.text()
+    for seq, body in store.db.execute(
+            "SELECT seq, body FROM events WHERE type = 'signing_key_registered' ORDER BY seq"):
+        if decode_event(body).payload.key == text:
+            return seq
+    return None
 
 
 def _entry_bundle(bodies: list[bytes], first_seq: int) -> bytes:

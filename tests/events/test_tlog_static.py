@@ -78,6 +78,24 @@ def test_verify_checks_a_signed_checkpoint(tiled):
     assert code == 2 and "carries no signature by" in out
 
 
+def test_the_public_key_and_its_name_enter_the_log(tiled):
+    db, key, vkey, tmp = tiled
+    pub = f"{key}.pub"
+    args = ("--db", str(db), "verify", "--checkpoint", str(tmp / "old.checkpoint"), "--key", pub)
+    assert "the key is NOT recorded in the log" in run(*args)[1]
+    code, out = run("--db", str(db), "key", "register", pub, "--reason", "QĐ 1018")
+    assert code == 0 and out.startswith(f"Recorded signing key {vkey.strip()} as event #4176")
+    assert "Already recorded" in run("--db", str(db), "key", "register", pub, "--reason",
+                                     "QĐ 1018")[1]
+    code, out = run("--db", str(db), "key", "register", pub)
+    assert code == 2 and "with another payload: nothing was recorded" in out
+    assert "the key is recorded in the log as event #4176" in run(*args)[1]
+    with EventStore(db, read_only=True) as store:
+        payload = store.get(4176).payload
+        assert (payload.name, payload.key) == (NAME, vkey.strip())
+        assert "PRIVATE" not in bytes(next(store.stored_rows(4176)).body).decode()
+
+
 def test_a_key_is_never_overwritten(tmp_path):
     key = tmp_path / "k"
     key.write_text("precious")
