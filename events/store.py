@@ -649,7 +649,10 @@ class EventStore:
         """The stored subtree hashes of the first `size` events (O(log n) proofs), when they
         stand exactly at the log's end and the log is numbered 1..N at both ends; otherwise
         None, and the proof is computed from every leaf, with `leaf_hashes`' refusals."""
-        lo, hi = self.db.execute(f"SELECT min(seq), max(seq) FROM {TABLE}").fetchone()
+        # two subqueries: SQLite answers a lone min() or max() from the index, both at once
+        # by a full scan
+        lo, hi = self.db.execute(
+            f"SELECT (SELECT min(seq) FROM {TABLE}), (SELECT max(seq) FROM {TABLE})").fetchone()
         last = hi or 0
         if (lo or 1) != 1 or tiles.stored_size(self.db.conn) != last:
             return None
