@@ -172,3 +172,28 @@ def test_the_standalone_verifier_refuses_a_changed_tile(served):
     assert "does NOT extend" in done.stdout
     done = _verify(url, "inclusion", str(3 * 256 + 1))
     assert done.returncode == 1 and "is NOT in" in done.stdout
+
+
+def test_a_bad_key_file_is_refused_before_anything_is_recorded(tiled):
+    db, key, _vkey, tmp = tiled
+    with EventStore(db, read_only=True) as store:
+        before = store.last_seq()
+    bad = tmp / "bad.key"
+    bad.write_text("PRIVATE+KEY+x+00000000+AAAA\n")
+    code, out = run("--db", str(db), "publish", "--year", "2020", "--tier", "district",
+                    "--decision", "another", "--sign", str(bad))
+    assert code == 2 and out.startswith(f"Error: --sign {bad}: ")
+    code, out = run("--db", str(db), "checkpoint", "--sign", str(tmp / "missing.key"))
+    assert code == 2 and "missing.key" in out and "Traceback" not in out
+    code, out = run("--db", str(db), "verify", "--key", f"{key}.pub")
+    assert code == 2 and "--key checks the signature of a --checkpoint FILE" in out
+    with EventStore(db, read_only=True) as store:
+        assert store.last_seq() == before
+
+
+def test_the_standalone_verifier_gives_a_verdict_not_a_traceback(served):
+    url, tmp = served
+    (tmp / "out" / "checkpoint").write_text("garbage")
+    done = _verify(url, "inclusion", "1")
+    assert done.returncode == 1
+    assert done.stdout.startswith("NOT verified:") and "Traceback" not in done.stderr
