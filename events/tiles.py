@@ -141,8 +141,9 @@ def expected(leaf_hashes: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:
 
 def problems(conn: sqlite3.Connection, leaf_hashes: Sequence[bytes]) -> list[str]:
     """How the stored tiles differ from those of `leaf_hashes` (empty: they agree, or there
-    are none), one line per tile, naming it as its tlog-tiles path."""
-    if not _present(conn):
+    are none: dropped or emptied, they are rebuilt by the next append), one line per tile,
+    naming it as its tlog-tiles path."""
+    if not stored_size(conn):
         return []
     want = {(lv, i): h for lv, i, h in expected(leaf_hashes)}
     out = []
