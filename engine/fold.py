@@ -51,6 +51,7 @@ from events.types import (
     IndicatorSubmitted,
     MethodologyAdopted,
     RankingPublished,
+    SigningKeyRegistered,
     UnitRegistered,
     UnitRenamed,
     UnitRetired,
@@ -356,6 +357,8 @@ class LogState:
                     self._adoptions.setdefault(p.year, {})[p.tier] = e
                 elif t is RankingPublished:
                     self._publications.setdefault(p.year, {}).setdefault(p.tier, []).append(e)
+                elif t is SigningKeyRegistered:
+                    pass  # vouches for checkpoints; scores nothing
                 else:  # pragma: no cover - the union is closed
                     raise TypeError(f"unknown payload type {t.__name__}")
         finally:

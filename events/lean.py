@@ -24,6 +24,7 @@ from .types import (
     SCHEMA_VERSION,
     MethodologyAdopted,
     RankingPublished,
+    SigningKeyRegistered,
     UnitRegistered,
     UnitRenamed,
     UnitRetired,
@@ -77,6 +78,7 @@ LeanPayload = Union[
     CorrectedValue,
     RetractedValue,
     RankingPublished,
+    SigningKeyRegistered,
 ]
 
 

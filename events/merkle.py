@@ -18,7 +18,7 @@ exactly.  The verifiers are pure: anyone holding a checkpoint can run them.
 from __future__ import annotations
 
 import hashlib
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import msgspec
 
@@ -138,6 +138,13 @@ def inclusion_proof(leaf_hashes: Sequence[bytes], index: int, size: int | None =
         size = len(leaf_hashes)
     if not 0 <= size <= len(leaf_hashes):
         raise ValueError(f"tree size {size} is outside 0..{len(leaf_hashes)}")
+    return inclusion_path(index, size, lambda lo, hi: root(leaf_hashes[lo:hi]))
+
+
+def inclusion_path(index: int, size: int, range_root: Callable[[int, int], bytes]) -> list[bytes]:
+    """RFC 9162 PATH of leaf `index` in a tree of `size`, asking `range_root(lo, hi)` for the
+    MTH of leaves lo..hi-1.  Every range asked for starts at a multiple of the largest power
+    of two not above its length, so stored subtree hashes (`events.tiles`) can answer it."""
     if not 0 <= index < size:
         raise ValueError(f"leaf index {index} is not in a tree of size {size}")
     path: list[bytes] = []
@@ -145,10 +152,10 @@ def inclusion_proof(leaf_hashes: Sequence[bytes], index: int, size: int | None =
     while hi - lo > 1:
         k = _split(hi - lo)
         if index < lo + k:
-            path.append(root(leaf_hashes[lo + k : hi]))
+            path.append(range_root(lo + k, hi))
             hi = lo + k
         else:
-            path.append(root(leaf_hashes[lo : lo + k]))
+            path.append(range_root(lo, lo + k))
             lo += k
     path.reverse()  # PATH lists the deepest sibling first
     return path
@@ -163,6 +170,12 @@ def consistency_proof(leaf_hashes: Sequence[bytes], old_size: int, new_size: int
         new_size = len(leaf_hashes)
     if not 0 <= new_size <= len(leaf_hashes):
         raise ValueError(f"tree size {new_size} is outside 0..{len(leaf_hashes)}")
+    return consistency_path(old_size, new_size, lambda lo, hi: root(leaf_hashes[lo:hi]))
+
+
+def consistency_path(old_size: int, new_size: int,
+                     range_root: Callable[[int, int], bytes]) -> list[bytes]:
+    """RFC 9162 PROOF(old_size, D[new_size]) with `range_root` as in `inclusion_path`."""
     if not 0 <= old_size <= new_size:
         raise ValueError(f"old size {old_size} is outside 0..{new_size}")
     if old_size == 0 or old_size == new_size:
@@ -173,14 +186,14 @@ def consistency_proof(leaf_hashes: Sequence[bytes], old_size: int, new_size: int
         n = hi - lo
         if m == n:
             if not complete:
-                proof.append(root(leaf_hashes[lo:hi]))
+                proof.append(range_root(lo, hi))
             break
         k = _split(n)
         if m <= k:
-            proof.append(root(leaf_hashes[lo + k : hi]))
+            proof.append(range_root(lo + k, hi))
             hi = lo + k
         else:
-            proof.append(root(leaf_hashes[lo : lo + k]))
+            proof.append(range_root(lo, lo + k))
             lo += k
             m -= k
             complete = False
@@ -370,9 +383,11 @@ __all__ = [
     "ConsistencyProof",
     "InclusionProof",
     "RootAccumulator",
+    "consistency_path",
     "consistency_proof",
     "hash_children",
     "hash_leaf",
+    "inclusion_path",
     "inclusion_proof",
     "root",
     "root_from_inclusion_proof",

@@ -40,7 +40,7 @@ from typing import Callable, Iterable, Iterator
 import msgspec
 import sqlite_utils
 
-from . import frontier, merkle
+from . import frontier, merkle, tiles
 from .canonical import GENESIS_PREV_HASH, LEAF_PREFIX, decode_event, parse_time_key, time_key
 from .checks import check_payload
 from .interface import (
@@ -227,6 +227,7 @@ class EventStore:
                     self.db.enable_wal()
                 ensure_schema(self.db)
                 frontier.ensure(self.db.conn)
+                tiles.ensure(self.db.conn)
         except BaseException:
             if not isinstance(path, sqlite_utils.Database):
                 self.db.close()
@@ -320,10 +321,11 @@ class EventStore:
             # under the write lock: what another process planted since this store opened
             _check_schema(conn, self.path or "the database")
             written = hashlib.sha256()  # of the leaf hashes appended, to read back after COMMIT
-            result, acc = self._write_locked(conn, iter(items), actor, expected_last_seq, out,
-                                             written)
+            result, acc, tile_writer = self._write_locked(conn, iter(items), actor,
+                                                          expected_last_seq, out, written)
             if result.appended:
                 frontier.advance(conn, acc)
+                tiles.advance(conn, tile_writer)
                 for hook in self.before_commit:
                     hook(conn)
             conn.execute("COMMIT")
@@ -363,7 +365,7 @@ class EventStore:
         expected_last_seq: int | None,
         out: list[Event] | None,
         written: "hashlib._Hash",
-    ) -> tuple[AppendResult, RootAccumulator | None]:
+    ) -> tuple[AppendResult, RootAccumulator | None, tiles.Writer | None]:
         last = conn.execute(
             f"SELECT seq, hash, recorded_at FROM {TABLE} ORDER BY seq DESC LIMIT 1"
         ).fetchone()
@@ -380,6 +382,7 @@ class EventStore:
         # the Merkle frontier, advanced here over the leaf hashes as they are computed
         # (without a stored frontier to resume, `frontier.advance` rebuilds it from the table)
         acc = frontier.resume(conn, seq)
+        tile_writer = tiles.resume(conn, seq)  # the stored subtree hashes, likewise
         appended = skipped = 0
         seen: dict[str, Payload] = {}  # key -> payload, earlier in this batch
         encode = msgspec.json.Encoder(order="sorted", decimal_format="string").encode
@@ -457,11 +460,14 @@ class EventStore:
                 conn.executemany(INSERT, rows)
             if acc is not None:
                 acc.extend(digests)
+            if tile_writer is not None:
+                tile_writer.extend(digests)
             if made:
                 for hook in hooks:
                     hook(conn, made)
             appended += len(rows)
-        return AppendResult(first_seq if appended else None, seq, appended, skipped), acc
+        return (AppendResult(first_seq if appended else None, seq, appended, skipped), acc,
+                tile_writer)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -639,10 +645,30 @@ class EventStore:
             raise ValueError(f"the log has {self.last_seq()} events, not {size}")
         return leaves
 
+    def _tiles(self, size: int | None) -> tiles.Reader | None:
+        """The stored subtree hashes of the first `size` events, for proofs in O(log n), when
+        they stand exactly at the log's end and its rows are numbered 1..N; otherwise None, and
+        the proof is computed from every leaf, with `leaf_hashes`' refusals.  A proof from a
+        tampered tile cannot mislead: it fails against the published root it is checked with."""
+        # a lone min(), max() or count() each is answered from an index or the b-tree's pages
+        lo, hi, n = self.db.execute(
+            f"SELECT (SELECT min(seq) FROM {TABLE}), (SELECT max(seq) FROM {TABLE}), "
+            f"(SELECT count(*) FROM {TABLE})").fetchone()
+        last = hi or 0
+        if n != last or (n and lo != 1) or tiles.stored_size(self.db.conn) != last:
+            return None
+        if size is None:
+            size = last
+        if not 0 <= size <= last:
+            raise ValueError(f"the log has {last} events, not {size}")
+        return tiles.Reader(self.db.conn, size)
+
     def checkpoint(self, size: int | None = None) -> Checkpoint:
         """(size, root) of the first `size` events, from the stored hashes.
 
         Run `verify` first before publishing one: it recomputes the hashes from the bodies.
+        Computed from the leaves, never from a derived table (the tiles serve proofs, which are
+        checked against a published root).
         """
         return Checkpoint.of(self._leaves(size))
 
@@ -677,6 +703,16 @@ class EventStore:
 
     def inclusion_proof(self, seq: int, size: int | None = None) -> InclusionProof:
         """Proof that event `seq` is among the first `size` events (the whole log by default)."""
+        reader = self._tiles(size)
+        if reader is not None:
+            n = reader.size
+            if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= n:
+                raise ValueError(f"event {seq!r} is not among the first {n} events")
+            row = self.db.execute(f"SELECT hash FROM {TABLE} WHERE seq = ?", (seq,)).fetchone()
+            leaf = reader.node(0, seq - 1)
+            if row is not None and row[0] == leaf.hex():
+                path = merkle.inclusion_path(seq - 1, n, reader.range_root)
+                return InclusionProof(seq - 1, n, leaf.hex(), [p.hex() for p in path])
         leaves = self._leaves(size)
         if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= len(leaves):
             raise ValueError(f"event {seq!r} is not among the first {len(leaves)} events")
@@ -685,6 +721,10 @@ class EventStore:
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
         """Proof that the first `new_size` events (default: all) extend the first `old_size`."""
+        reader = self._tiles(new_size)
+        if reader is not None:
+            path = merkle.consistency_path(old_size, reader.size, reader.range_root)
+            return ConsistencyProof(old_size, reader.size, [p.hex() for p in path])
         leaves = self._leaves(new_size)
         path = merkle.consistency_proof(leaves, old_size)
         return ConsistencyProof(old_size, len(leaves), [p.hex() for p in path])

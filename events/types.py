@@ -201,6 +201,16 @@ class RankingPublished(_Payload, tag="ranking_published"):
         _unset_empty(self, "supersedes", "reason")
 
 
+class SigningKeyRegistered(_Payload, tag="signing_key_registered"):
+    """The public key that signs the log's checkpoints from now on: its C2SP signed-note
+    verifier key (`name+keyid+base64`, see events.note) and the name it signs as.  The private
+    key never enters the log."""
+
+    name: str
+    key: str
+    reason: str = ""
+
+
 Payload = Union[
     UnitRegistered,
     UnitRenamed,
@@ -210,6 +220,7 @@ Payload = Union[
     IndicatorCorrected,
     IndicatorRetracted,
     RankingPublished,
+    SigningKeyRegistered,
 ]
 
 PAYLOAD_TYPES: tuple[type, ...] = Payload.__args__  # type: ignore[attr-defined]

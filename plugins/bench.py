@@ -17,7 +17,15 @@ ratios; seconds are medians of `repeat` runs.  For import the ratio is of rates.
 - one correction → its new ranking and diff (validated against the warm state, appended, the
   projections updated in the same transaction, `engine.diff.diff`) / the cold replay (target ≤ 1 %);
 - explain of one unit (from the warm scores) / the replay floor;
-- verify of the whole log (`events.verify.verify`) / raw scan of every body + SHA-256;
+- verify of the whole log (`events.verify.verify`) / the least any Merkle verification does:
+  read every body, hash every leaf and every interior node (≈ 2n SHA-256 calls, issue 18); the
+  ratio to the former floor (every body and its leaf hash only) and the seconds of SQLite's
+  integrity check, which verify runs in a thread beside its pass, are reported with it;
+- the stored tiles' check (`events.tiles.problems`, what `ictindex verify` adds) / that floor;
+- tile writing: the `events.tiles.Writer` work over the imported leaves / the import;
+- prove, a consistency proof (half the log to all of it) and the root at a past size (half
+  the log) from the stored tiles / the same from every leaf (the O(n) way of before issue 18,
+  still that of a checkpoint shown, which never comes from a derived table);
 - peak memory (VmHWM of a fresh process) of a cold replay / of the floor;
 - with `years > 1`: the cold replay of the last year / the same year replayed from a log that
   holds only that year (target ≤ 1.2);
@@ -46,6 +54,7 @@ from typing import Any, Callable
 
 import msgspec
 
+from events import merkle, tiles
 from events.schema import COLUMNS, TABLE, ensure_schema
 from events.types import TIERS, Event, IndicatorCorrected, IndicatorRetracted, IndicatorSubmitted
 
@@ -143,6 +152,22 @@ def floor_verify(db_path: str) -> int:
             raise AssertionError("hash mismatch")
         n += 1
     conn.close()
+    return n
+
+
+def floor_verify_tree(db_path: str) -> int:
+    """Read every body, hash every leaf and every interior node: ≈ 2n SHA-256 calls, each
+    level in one pass of C-level maps (the least any Merkle verification of the log does)."""
+    conn = sqlite3.connect(db_path)
+    sha, digest = hashlib.sha256, type(hashlib.sha256()).digest
+    level = list(map(digest, map(sha, map(b"\x00".__add__, (b for (b,) in conn.execute(
+        f"SELECT body FROM {TABLE} ORDER BY seq"))))))
+    conn.close()
+    n = len(level)
+    while len(level) > 1:
+        odd = level[-1:] if len(level) & 1 else []
+        level = list(map(digest, map(sha, map(b"\x01".__add__, map(
+            bytes.__add__, level[0:len(level) - 1:2], level[1::2]))))) + odd
     return n
 
 
@@ -281,6 +306,17 @@ def run_bench(*, units: int = 1000, indicators: int | None = None, years: int = 
                              floor_events_per_s=round(n_rows / imp_floor),
                              floor_with_triggers_events_per_s=round(
                                  n_rows / statistics.median(trig_s))))
+        # what the stored tiles add to that import: the writer's work over as many leaves
+        leaves = [hashlib.sha256(i.to_bytes(8, "big")).digest() for i in range(n_rows)]
+
+        def write_tiles() -> int:
+            writer = tiles.Writer(0, [])
+            writer.extend(leaves)
+            return len(writer.take())
+
+        tiles_s, _ = _median(write_tiles, repeat)
+        del leaves
+        phases.append(_phase("tile_writing", tiles_s, imp, tiles_s / imp))
 
         progress("cold replay and its floor")
         cold_s, floor_s, ratio, ranked = _paired(lambda: cold_replay(db_path, year),
@@ -356,8 +392,19 @@ def run_bench(*, units: int = 1000, indicators: int | None = None, years: int = 
         progress("verify")
         app.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         verify_s, vfloor_s, ratio, report = _paired(lambda: verify_log(app.store),
-                                                    lambda: floor_verify(db_path), repeat)
-        phases.append(_phase("verify", verify_s, vfloor_s, ratio, ok=report.ok))
+                                                    lambda: floor_verify_tree(db_path), repeat)
+        _, old_floor_s, old_ratio, _ = _paired(lambda: verify_log(app.store),
+                                               lambda: floor_verify(db_path), repeat)
+        storage_s, _ = _median(app.store.check_storage, repeat)
+        phases.append(_phase("verify", verify_s, vfloor_s, ratio, ok=report.ok,
+                             old_floor_seconds=round(old_floor_s, 6),
+                             old_floor_ratio=round(old_ratio, 4),
+                             storage_check_seconds=round(storage_s, 6)))
+        check_s, problems = _median(
+            lambda: tiles.problems(app.store.db.conn, app.store.leaf_hashes()), repeat)
+        phases.append(_phase("verify_tiles", check_s, vfloor_s, check_s / vfloor_s,
+                             ok=not problems))
+        phases += proof_phases(app.store, repeat)
 
         progress("peak memory")
         peak_floor = statistics.median(_child_peak("floor_replay", db_path, year) for _ in range(min(repeat, 2)))
@@ -388,6 +435,25 @@ def run_bench(*, units: int = 1000, indicators: int | None = None, years: int = 
         }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def proof_phases(store: Any, repeat: int) -> list[dict]:
+    """prove, a consistency proof and a past root from the tiles / from every leaf."""
+    n = store.last_seq()
+    half = n // 2 + 1
+    out = []
+    for name, fast, slow in (
+        ("prove", lambda: store.inclusion_proof(half),
+         lambda: merkle.inclusion_proof(store.leaf_hashes(), half - 1)),
+        ("consistency_proof", lambda: store.consistency_proof(half),
+         lambda: merkle.consistency_proof(store.leaf_hashes(), half)),
+        ("past_root", lambda: tiles.Reader(store.db.conn, n).range_root(0, half),
+         lambda: store.checkpoint(half)),
+    ):
+        fast_s, _ = _median(fast, repeat)
+        slow_s, _ = _median(slow, repeat)
+        out.append(_phase(name, fast_s, slow_s, fast_s / slow_s, events=n))
+    return out
 
 
 def robustness_year(db_path: str, year: int, samples: int = ROBUSTNESS_SAMPLES) -> int:

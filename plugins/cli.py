@@ -293,6 +293,7 @@ from plugins import demo as _demo  # noqa: E402
 from plugins import cli_publish as _cli_publish  # noqa: E402  (export, site)
 from plugins import cli_bench as _cli_bench  # noqa: E402  (bench, projections)
 from plugins import cli_analysis as _cli_analysis  # noqa: E402  (whatif, robustness)
+from plugins import cli_tlog as _cli_tlog  # noqa: E402  (key generate, tiles)
 
 
 def build_cli() -> click.Group:

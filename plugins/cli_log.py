@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 import msgspec
 
 from events.canonical import DecodeError, decode_event, encode_event, leaf_hash_hex
-from events import frontier
+from events import frontier, tiles
 from events.merkle import Checkpoint, InclusionProof
+from events.note import NoteError, open_checkpoint, sign_checkpoint
 from events.types import SCHEMA_VERSION
 from events.verify import verify as verify_log
 from plugins import output
 from plugins.cli import FORMATS, Context, cli, handle_errors, pass_ctx
-from plugins.errors import UsageError
+from plugins.cli_tlog import load_signer, load_verifier, registered
+from plugins.errors import UsageError, file_problem
 from plugins.replay import check_publications
 
 
@@ -30,15 +33,20 @@ def _checkpoint(text: str | None) -> Checkpoint | None:
 @cli.command()
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.option("--size", type=int, default=None, help="The checkpoint of the first SIZE events.")
+@click.option("--sign", "sign", default=None, metavar="KEY",
+              help="Print it as a C2SP checkpoint signed with this private key file.")
 @pass_ctx
 @handle_errors
-def checkpoint(c: Context, fmt: str, size: int | None) -> None:
+def checkpoint(c: Context, fmt: str, size: int | None, sign: str | None) -> None:
     """Print the log's checkpoint (size and Merkle root) to publish."""
+    signer = load_signer(sign) if sign is not None else None
     last = c.app.store.last_seq()
     if size is not None and not 0 <= size <= last:
         raise UsageError(f"--size must be within 0..{last}")
     cp = c.app.store.checkpoint(size)
-    if fmt == "json":
+    if signer is not None:
+        click.echo(sign_checkpoint(signer, cp), nl=False)
+    elif fmt == "json":
         click.echo(msgspec.json.encode({"size": cp.size, "root": cp.root}).decode())
     else:
         click.echo(str(cp))
@@ -46,16 +54,23 @@ def checkpoint(c: Context, fmt: str, size: int | None) -> None:
 
 @cli.command()
 @click.option("--checkpoint", "checkpoint_text", default=None, metavar="SIZE:ROOT",
-              help="A published checkpoint the log must still extend.")
+              help="A published checkpoint the log must still extend (with --key: the file "
+                   "of a signed checkpoint).")
+@click.option("--key", "key_file", default=None, metavar="PUBKEY",
+              help="The public key file whose signature the --checkpoint file must carry.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @pass_ctx
 @handle_errors
-def verify(c: Context, checkpoint_text: str | None, fmt: str) -> None:
+def verify(c: Context, checkpoint_text: str | None, key_file: str | None, fmt: str) -> None:
     """Recompute every hash from the stored bytes and re-derive every publication.
 
     Exit status 1 when anything does not match.
     """
-    cp = _checkpoint(checkpoint_text)
+    verifier = load_verifier(key_file) if key_file is not None else None
+    if verifier is not None:
+        cp = _signed_checkpoint(checkpoint_text, verifier)
+    else:
+        cp = _checkpoint(checkpoint_text)
     c.check_schema = False  # read-only: a planted trigger cannot fire; verify names it
     report = verify_log(c.app.store, checkpoint=cp)
     publications = check_publications(c.app) if report.ok else []
@@ -63,6 +78,10 @@ def verify(c: Context, checkpoint_text: str | None, fmt: str) -> None:
 
     projections = check_projections(c.app) if report.ok else None
     frontier_problem = _frontier_problem(c.app.store, report) if report.ok else None
+    if report.ok and frontier_problem is None:
+        # the leaf hashes were just checked against the bodies: the tiles must be theirs
+        frontier_problem = "\n".join(tiles.problems(c.app.store.db.conn,
+                                                    c.app.store.leaf_hashes())) or None
     ok = report.ok and all(p.ok for p in publications) and (projections is None or projections.ok) \
         and frontier_problem is None
     # the checkpoint from the stored hashes; verify only vouches for it when the log is OK
@@ -83,9 +102,28 @@ def verify(c: Context, checkpoint_text: str | None, fmt: str) -> None:
             click.echo(describe(projections))
         if frontier_problem:
             click.echo(frontier_problem)
+        if verifier is not None:
+            seq = registered(c.app.store, verifier)
+            click.echo(f"signature by {verifier.name} OK; the key is "
+                       + (f"recorded in the log as event #{seq}" if seq is not None else
+                          "NOT recorded in the log (`ictindex key register`)"))
         click.echo(f"checkpoint: {current}")
     if not ok:
         sys.exit(1)
+
+
+def _signed_checkpoint(path: str | None, verifier) -> Checkpoint:
+    if path is None:
+        raise UsageError("--key checks the signature of a --checkpoint FILE: give one")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"--checkpoint {path}: " + (file_problem(path, e, "read") if isinstance(
+            e, OSError) else "not a signed checkpoint (not UTF-8 text)")) from None
+    try:
+        return open_checkpoint(verifier, text)
+    except NoteError as e:
+        raise UsageError(f"--checkpoint {path}: {e}") from None
 
 
 def _stored_checkpoint(store) -> str:

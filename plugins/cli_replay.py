@@ -11,9 +11,12 @@ from engine.diff import render_diff_text
 from engine.explain import render_text
 from engine.result import Ranking
 from engine.score import missing_inputs
+from events.merkle import Checkpoint
+from events.note import sign_checkpoint
 from events.types import TIERS
 from plugins import output, replay
 from plugins.app import default_actor
+from plugins.cli_tlog import load_signer
 from plugins.errors import UsageError
 from plugins.cli import FORMATS, YEAR, Context, actor_option, cli, handle_errors, pass_ctx
 
@@ -158,14 +161,18 @@ def diff(c: Context, year: int, tier: str, old: str, new: str, edition: str | No
 @click.option("--allow-missing", is_flag=True,
               help="Publish although some units have missing inputs (the edition's "
                    "missing-data policy stands in for them).")
+@click.option("--sign", "sign", default=None, metavar="KEY",
+              help="Also print the publication's checkpoint signed with this private key file.")
 @actor_option
 @pass_ctx
 @handle_errors
 def publish(c: Context, year: int, tier: str, decision: str, date_text: str | None,
-            supersede: bool, reason: str, allow_missing: bool, actor: str | None) -> None:
+            supersede: bool, reason: str, allow_missing: bool, actor: str | None,
+            sign: str | None) -> None:
     """Record the publication of the current ranking, with its checkpoint and result hash.
 
     Refused while some unit of the tier has missing inputs, unless --allow-missing."""
+    signer = load_signer(sign) if sign is not None else None  # before anything is recorded
     try:
         date = dt.date.fromisoformat(date_text) if date_text else None
     except ValueError:
@@ -185,6 +192,9 @@ def publish(c: Context, year: int, tier: str, decision: str, date_text: str | No
             click.echo(f"supersedes #{c.app.event(p.supersedes).seq}: {p.reason}")
     click.echo(f"checkpoint {p.checkpoint_size}:{p.checkpoint_root}")
     click.echo(f"result hash {p.result_hash}")
+    if signer is not None:
+        click.echo(sign_checkpoint(signer, Checkpoint(p.checkpoint_size, p.checkpoint_root)),
+                   nl=False)
     if allow_missing:
         at = replay.replay(c.app, year, tier, as_of=f"{p.checkpoint_size}")
         missing = missing_inputs(at.scores)

@@ -16,6 +16,7 @@ from events.types import (
     IndicatorSubmitted,
     MethodologyAdopted,
     RankingPublished,
+    SigningKeyRegistered,
     UnitRegistered,
     UnitRenamed,
     UnitRetired,
@@ -76,6 +77,7 @@ payloads = st.one_of(
         texts,
         st.none() | st.dates(min_value=dt.date(2015, 1, 1), max_value=dt.date(2035, 12, 31)),
     ),
+    st.builds(SigningKeyRegistered, ids, texts, texts),
 )
 
 # A log as a list of batches, each a list of payloads.

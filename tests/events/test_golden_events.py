@@ -32,6 +32,7 @@ from events.types import (
     IndicatorSubmitted,
     MethodologyAdopted,
     RankingPublished,
+    SigningKeyRegistered,
     UnitRegistered,
     UnitRenamed,
     UnitRetired,
@@ -90,6 +91,11 @@ PAYLOADS = {
         result_hash="c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00",
         decision="1018/QĐ-UBND",
         date=dt.date(2021, 4, 20),
+    ),
+    "signing_key_registered": SigningKeyRegistered(
+        name="ictindex.example/brvt",
+        key="ictindex.example/brvt+5c22a17c+AQwnGoLk/NVUsLg3375FHffDyWbf7saITFFZ5ogNs8tN",
+        reason="Quyết định 1018/QĐ-UBND: khóa ký điểm kiểm tra",
     ),
 }
 # A yes/no value too, since Value is a union of three kinds.

@@ -145,8 +145,9 @@ def test_a_deleted_last_row_is_caught_by_a_checkpoint_that_covers_it(log, cli, t
     # The derived Merkle frontier, advanced in every append's transaction, notices a naive cut...
     naive = cli(db, "verify")
     assert naive.exit_code == 1 and "merkle frontier: covers more events" in naive.stdout
-    # ...but it lives in the same file: whoever also drops it leaves nothing inside to tell.
-    status, err = sql(db, "DROP TABLE merkle_frontier;")
+    # ...but it lives in the same file: whoever also drops it (and the tiles) leaves nothing
+    # inside to tell.
+    status, err = sql(db, "DROP TABLE merkle_frontier; DROP TABLE merkle_tiles;")
     assert status == 0, err
     assert cli(db, "verify").exit_code == 0
     result = cli(db, "verify", "--checkpoint", last)
@@ -188,8 +189,9 @@ def test_a_consistent_rewrite_is_caught_only_by_an_earlier_published_checkpoint(
     db, published = log
     before = cli(db, "verify").stdout
     script = _consistent_rewrite(db, 7, "59")  # D1 staff_computer_pct 95 -> 59
-    # A thorough forger also drops the derived Merkle frontier (rebuilt from the forged hashes).
-    _tamper(db, script + "\nDROP TABLE merkle_frontier;")
+    # A thorough forger also drops the derived Merkle frontier and tiles (rebuilt from the
+    # forged hashes).
+    _tamper(db, script + "\nDROP TABLE merkle_frontier;\nDROP TABLE merkle_tiles;")
     with EventStore(db) as store:
         assert str(store.get(7).payload.value) == "59"
     inside = cli(db, "verify")
