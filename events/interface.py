@@ -26,7 +26,7 @@ numbered 1..N; a store opened read-only creates and changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ContextManager, Iterable, Iterator, NamedTuple, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, ContextManager, Iterable, Iterator, NamedTuple, Protocol, Sequence, runtime_checkable
 
 import msgspec
 
@@ -61,6 +61,28 @@ class LogOpenError(Refused, ValueError):
 class LogIntegrityError(Refused, ValueError):
     """The database does not hold what the log must: rows outside 1..N, events that an append
     just committed and that are gone.  `verify` says more."""
+
+
+_PROBLEM_READERS: list[Callable[[BaseException], str | None]] = []
+
+
+def register_problem_reader(reader: Callable[[BaseException], str | None]) -> None:
+    """How a store's module says which errors of its database the user can act on (see
+    `store_problem`); registered once, when the module is imported."""
+    if reader not in _PROBLEM_READERS:
+        _PROBLEM_READERS.append(reader)
+
+
+def store_problem(error: BaseException) -> str | None:
+    """One sentence for the user about an error a store's database raised that they can act
+    on — the log is locked by another writer, the disk is full, the file is read-only — and
+    that recorded nothing (the store rolled back); None for any other error (a bug: let it
+    raise)."""
+    for reader in _PROBLEM_READERS:
+        message = reader(error)
+        if message is not None:
+            return message
+    return None
 
 
 class AppendResult(msgspec.Struct, frozen=True):
@@ -316,5 +338,7 @@ __all__ = [
     "LogIntegrityError",
     "LogOpenError",
     "StoredRow",
+    "register_problem_reader",
+    "store_problem",
 ]
 

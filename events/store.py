@@ -51,6 +51,7 @@ from .interface import (
     LogIntegrityError,
     LogOpenError,
     StoredRow,
+    register_problem_reader,
 )
 from .lean import LEAN_DECODER
 from .merkle import Checkpoint, ConsistencyProof, InclusionProof, RootAccumulator
@@ -779,6 +780,32 @@ class EventStore:
 
     def derived_reader(self) -> sqlite3.Connection:
         return self.db.conn
+
+
+def _sqlite_problem(error: BaseException) -> str | None:
+    """The message for a refusal SQLite reports about the log's file; None for anything else.
+
+    SQLite rolls a failed write transaction back, so a batch that met one of these is not in
+    the log: "nothing was recorded" is true of every command that stops here.
+    """
+    if not isinstance(error, sqlite3.OperationalError):
+        return None
+    text = str(error).lower()
+    if "database is locked" in text or "database table is locked" in text:
+        return ("the log is locked: another process (another ictindex command, or a program "
+                "holding the file open for writing) is writing to it; nothing was recorded. "
+                "Run the command again when it has finished")
+    if "database or disk is full" in text:
+        return "the disk holding the log is full: nothing was recorded. Free some space and run it again"
+    if "disk i/o error" in text:
+        return ("the log's file could not be written (disk I/O error: full, removed or read-only?): "
+                "nothing was recorded")
+    if "attempt to write a readonly database" in text:
+        return "the log's file is read-only for this user: nothing was recorded"
+    return None
+
+
+register_problem_reader(_sqlite_problem)
 
 
 __all__ = ["EventStore", "PUBLISHED_TABLE", "ensure_schema", "new_event_id", "utc_now"]
