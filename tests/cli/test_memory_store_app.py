@@ -105,3 +105,26 @@ def test_correct_publish_verify_on_memory(sample_copy, run, monkeypatch):
                              "--format", "json").stdout)
     moved = {c["unit_id"]: c for c in d["changes"]}
     assert [e["reason"] for e in moved["753"]["events"]] == ["plan not approved"]
+
+
+def test_the_site_is_the_same_from_either_store(memory_app, sample_db, tmp_path):
+    from plugins.site.build import build_site
+
+    with Ictindex.open(sample_db, read_only=True) as app:
+        build_site(app, YEAR, tmp_path / "sqlite", db_name="brvt-2020.db", show_progress=False)
+    build_site(memory_app, YEAR, tmp_path / "memory", db_name="brvt-2020.db", show_progress=False)
+    files = sorted(p.relative_to(tmp_path / "sqlite") for p in (tmp_path / "sqlite").rglob("*")
+                   if p.is_file())
+    assert files
+    assert files == sorted(p.relative_to(tmp_path / "memory")
+                           for p in (tmp_path / "memory").rglob("*") if p.is_file())
+    for rel in files:
+        assert (tmp_path / "memory" / rel).read_bytes() == (tmp_path / "sqlite" / rel).read_bytes(), rel
+
+
+@pytest.mark.parametrize("tier,as_of", [("district", "published"), ("commune", "now")])
+def test_the_export_is_the_same_from_either_store(tier, as_of, on_memory, sample_db, run, tmp_path):
+    args = ("export", "--year", YEAR, "--tier", tier, "--as-of", as_of)
+    assert run(sample_db, *args, "--out", tmp_path / "sqlite.csv").exit_code == 0
+    assert on_memory(*args, "--out", tmp_path / "memory.csv").exit_code == 0
+    assert (tmp_path / "memory.csv").read_bytes() == (tmp_path / "sqlite.csv").read_bytes()
