@@ -271,7 +271,9 @@ class EventLog(Protocol):
 class DerivedConnection(Protocol):
     """What a projector reads and writes its derived rows through: the `execute`/`executemany`
     of a DB-API 2 connection, SQL in the `qmark` parameter style (`?`), inside the store's
-    transaction.  Only the projector's own tables (declared with `events.schema.declare_derived`, so the schema check accepts them)."""
+    transaction.  The application's projections (`plugins.projections`) write SQLite's dialect
+    (`INSERT OR REPLACE`, `WITHOUT ROWID`): a store whose database speaks another offers this
+    capability only with a connection that accepts it, or not at all (then: replay).  Only the projector's own tables (declared with `events.schema.declare_derived`, so the schema check accepts them)."""
 
     def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Any:
         ...

@@ -77,8 +77,7 @@ class Ictindex:
         `read_only`: create and change nothing (SQLite's `mode=ro`); a missing file is an
         error, and appends are refused.  `check_schema=False` (read-only only): open a log
         whose schema differs, for `verify` to report every difference."""
-        # the derived tables kept beside the log are declared by these modules (schema check)
-        from plugins import replay as _replay  # noqa: F401
+        # the projections' tables are declared by their module (the schema check accepts them)
         from plugins.projections import Projections
 
         kwargs = {}
