@@ -1,9 +1,22 @@
 """What an event store is, independent of the database behind it.
 
-`EventStore` (SQLite) implements `EventLog` today; a PostgreSQL store must implement the same
-methods with the same meaning, and pass the same contract tests
-(tests/events/store_contract.py).  `verify` and the Merkle proofs need nothing but these
-methods.
+`EventLog` is everything the application (`plugins.app.Ictindex`, replay, publish, verify, the
+site and the exports) asks of a log: nothing outside `events/` reaches into a store's database.
+`EventStore` (SQLite, events/store.py) and `MemoryEventLog` (events/memory.py) implement it; a
+PostgreSQL store implements the same methods with the same meaning and passes the same
+contract tests, which ship in the package (`events.testing.StoreContract`).  `verify` and the
+Merkle proofs need nothing but these methods.
+
+Bytes are the store's business only in that it must keep them: the canonical body of an event
+is `events.canonical.encode_event(event)` (the store builds the `Event` with the next seq, its
+own clock's time and event id, the previous event's leaf hash as `prev_hash`), its leaf hash is
+`events.canonical.leaf_hash_hex(body)`, and `checkpoint`/proofs are `events.merkle` over the
+leaf hashes in seq order.  Same payloads, clock and event ids: same bytes and checkpoint in
+every store.
+
+`DerivedTables` is a second, optional interface: a store that can keep tables derived from the
+log in the append's own transaction (the SQLite store can; the memory store cannot).  The
+application registers a `Projector` through it; without it, every ranking is a replay.
 
 Changed for issue 13 (a PostgreSQL store does the same): `stored_rows()` without `start` returns
 every row, whatever its seq; `check_storage()` is new; `leaf_hashes` refuses rows that are not
@@ -13,7 +26,7 @@ numbered 1..N; a store opened read-only creates and changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable, Iterator, NamedTuple, Protocol
+from typing import Any, Callable, ContextManager, Iterable, Iterator, NamedTuple, Protocol, Sequence, runtime_checkable
 
 import msgspec
 
@@ -50,6 +63,28 @@ class LogIntegrityError(Refused, ValueError):
     just committed and that are gone.  `verify` says more."""
 
 
+_PROBLEM_READERS: list[Callable[[BaseException], str | None]] = []
+
+
+def register_problem_reader(reader: Callable[[BaseException], str | None]) -> None:
+    """How a store's module says which errors of its database the user can act on (see
+    `store_problem`); registered once, when the module is imported."""
+    if reader not in _PROBLEM_READERS:
+        _PROBLEM_READERS.append(reader)
+
+
+def store_problem(error: BaseException) -> str | None:
+    """One sentence for the user about an error a store's database raised that they can act
+    on — the log is locked by another writer, the disk is full, the file is read-only — and
+    that recorded nothing (the store rolled back); None for any other error (a bug: let it
+    raise)."""
+    for reader in _PROBLEM_READERS:
+        message = reader(error)
+        if message is not None:
+            return message
+    return None
+
+
 class AppendResult(msgspec.Struct, frozen=True):
     """What one `extend` call recorded: seqs `first_seq..last_seq`, `appended` of them."""
 
@@ -79,7 +114,32 @@ class StoredRow(NamedTuple):
 
 
 class EventLog(Protocol):
-    """The interface every event store implements."""
+    """The interface every event store implements.
+
+    Attributes the application sets or reads: `clock` (a callable returning an aware datetime,
+    read once per batch inside the write; the store never lets `recorded_at` go back) and
+    `new_event_id` (a callable returning a new, unique, non-empty string), both replaceable
+    (the sample build fixes them to get the same bytes every time); `read_only` (appends are
+    refused with `LogOpenError`); `path` (a file another process may open to read the same
+    log, or None: `verify` checks half of a big log in a second process only with a path).
+    """
+
+    clock: Any
+    new_event_id: Any
+    read_only: bool
+
+    @property
+    def path(self) -> str | None:
+        ...
+
+    @property
+    def name(self) -> str:
+        """How a user names this log (its file name, a database name), for pages and exports."""
+        ...
+
+    def close(self) -> None:
+        """Release the database; nothing may be called afterwards."""
+        ...
 
     def append(
         self,
@@ -115,6 +175,30 @@ class EventLog(Protocol):
         as_of_time: dt.datetime | None = None,
     ) -> Iterator[Event]:
         """Events with `start <= seq < stop` matching every filter given, in seq order."""
+        ...
+
+    def read_years(
+        self,
+        years: Iterable[int],
+        *,
+        as_of_seq: int | None = None,
+        as_of_time: dt.datetime | None = None,
+        lean: bool = False,
+    ) -> Iterator[Event]:
+        """In seq order, the events whose payload has a `year` in `years` and every event
+        without a year (the unit registry), up to `as_of_seq` / `as_of_time`: what folding some
+        years needs.  `lean`: the store may give indicator events as `events.lean.LeanEvent`s
+        (what a fold reads of them); full `Event`s are always acceptable."""
+        ...
+
+    def last_seq_as_of(self, as_of_seq: int | None = None,
+                       as_of_time: dt.datetime | None = None) -> int:
+        """The last seq of the log's prefix up to `as_of_seq` (clamped to 0..last) and/or
+        recorded at or before `as_of_time` (0 if that prefix is empty)."""
+        ...
+
+    def years(self) -> list[int]:
+        """The distinct `year`s of the log's events, ascending."""
         ...
 
     def get(self, ref: int | str) -> Event:
@@ -154,6 +238,27 @@ class EventLog(Protocol):
         """(size, root) of the first `size` events (the whole log by default)."""
         ...
 
+    def latest_checkpoint(self) -> Checkpoint:
+        """The checkpoint of the whole log, as `checkpoint()` gives it; a store may answer from
+        derived data (the SQLite store's Merkle frontier, O(log n)).  For provenance and
+        measuring; what is published is computed by `checkpoint`."""
+        ...
+
+    def stored_frontier(self) -> Checkpoint | None:
+        """The checkpoint held by the store's derived Merkle frontier as stored (not rebuilt),
+        None when it keeps none; `verify` compares it with the root of the bodies."""
+        ...
+
+    def keep_published(self, seq: int, ranking: bytes) -> None:
+        """Keep beside the log the canonical bytes of the ranking published by event `seq`
+        (derived: replaced by a later call, lost at no cost; in its own transaction)."""
+        ...
+
+    def published_copy(self, seq: int) -> bytes | None:
+        """The bytes kept by `keep_published(seq, ...)`, None if none (the caller checks them
+        against the result hash the log records before trusting them)."""
+        ...
+
     def inclusion_proof(self, seq: int, size: int | None = None) -> InclusionProof:
         """Proof that event `seq` is in the tree of the first `size` events."""
         ...
@@ -163,13 +268,79 @@ class EventLog(Protocol):
         ...
 
 
+class DerivedConnection(Protocol):
+    """What a projector reads and writes its derived rows through: the `execute`/`executemany`
+    of a DB-API 2 connection, SQL in the `qmark` parameter style (`?`), inside the store's
+    transaction.  The application's projections (`plugins.projections`) write SQLite's dialect
+    (`INSERT OR REPLACE`, `WITHOUT ROWID`): a store whose database speaks another offers this
+    capability only with a connection that accepts it, or not at all (then: replay).  Only the projector's own tables (declared with `events.schema.declare_derived`, so the schema check accepts them)."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Any:
+        ...
+
+    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> Any:
+        ...
+
+
+class Projector(Protocol):
+    """Derived rows kept current with the log, in the append's transaction (as the
+    `eventsourcing` library's process recorder writes tracking and new events together).
+
+    For every batch that records something: `on_events` once per chunk of inserted events
+    (seq order; a huge batch comes in several chunks), then `before_commit` once, all inside
+    the write transaction: an exception aborts the whole batch, events included, and the
+    derived rows commit with the events or not at all."""
+
+    def on_events(self, conn: DerivedConnection, events: list[Event]) -> None:
+        ...
+
+    def before_commit(self, conn: DerivedConnection) -> None:
+        ...
+
+
+@runtime_checkable
+class DerivedTables(Protocol):
+    """The optional capability of a store to keep derived tables in the append's transaction.
+
+    A store without it (`isinstance(store, DerivedTables)` is false) simply has no
+    projections: the application replays instead."""
+
+    def add_projector(self, projector: Projector) -> None:
+        """Call `projector` on every later append through this store object (once)."""
+        ...
+
+    def remove_projector(self, projector: Projector) -> None:
+        ...
+
+    def projectors(self) -> list[Projector]:
+        ...
+
+    def has_tables(self, names: Sequence[str]) -> bool:
+        """Whether every one of these derived tables exists."""
+        ...
+
+    def derived_transaction(self) -> ContextManager[DerivedConnection]:
+        """A write transaction on the derived tables (serialised with appends), committed when
+        the block ends, rolled back if it raises."""
+        ...
+
+    def derived_reader(self) -> DerivedConnection:
+        """A connection to read the derived tables (and create them)."""
+        ...
+
+
 __all__ = [
     "AppendResult",
+    "DerivedConnection",
+    "DerivedTables",
+    "Projector",
     "ConcurrencyError",
     "EventLog",
     "EventNotFound",
     "LogIntegrityError",
     "LogOpenError",
     "StoredRow",
+    "register_problem_reader",
+    "store_problem",
 ]
 

@@ -31,11 +31,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import sqlite3
+from contextlib import contextmanager
 from functools import partial
 from itertools import islice
 from os import urandom as _urandom
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import msgspec
 import sqlite_utils
@@ -50,6 +51,7 @@ from .interface import (
     LogIntegrityError,
     LogOpenError,
     StoredRow,
+    register_problem_reader,
 )
 from .lean import LEAN_DECODER
 from .merkle import Checkpoint, ConsistencyProof, InclusionProof, RootAccumulator
@@ -62,6 +64,7 @@ from .schema import (
     TRIGGERS,
     YEAR_INDEX,
     SchemaError,
+    declare_derived,
     differences,
     ensure_schema,
     is_empty,
@@ -172,6 +175,14 @@ def _same_payload(key: str, payload: Payload, stored: tuple[int, bytes] | None,
         )
 
 
+# Published rankings, kept beside the log so that verify can name the first unit that differs.
+# Derived: a copy counts only while its hash equals the result hash recorded in the log.
+PUBLISHED_TABLE = "published_results"
+# as sqlite-utils first created it (the schema check compares the exact text)
+PUBLISHED_SCHEMA = (f'CREATE TABLE IF NOT EXISTS "{PUBLISHED_TABLE}" (\n   "seq" INTEGER PRIMARY KEY,\n'
+                    '   "ranking" BLOB\n)')
+declare_derived(PUBLISHED_SCHEMA)
+
 _WRITE_CACHE_KIB = -65536  # negative: KiB, as PRAGMA cache_size reads it
 _READ_CACHE_KIB = -2000  # SQLite's default
 _STORED_ROW = partial(tuple.__new__, StoredRow)
@@ -241,6 +252,7 @@ class EventStore:
         # Called once per batch that recorded something, inside the write transaction, after the
         # last chunk (e.g. to rescore what the batch changed).
         self.before_commit: list[Callable[[sqlite3.Connection], None]] = []
+        self._projectors: list[Any] = []  # `add_projector`
 
     @property
     def path(self) -> str | None:
@@ -248,6 +260,12 @@ class EventStore:
         `verify` checks half of a big log in a second process)."""
         name = self.db.execute("PRAGMA database_list").fetchone()[2]
         return name or None
+
+    @property
+    def name(self) -> str:
+        """The file's name (`ictindex.db` for a database in memory)."""
+        path = self.path
+        return Path(path).name if path else "ictindex.db"
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -576,6 +594,15 @@ class EventStore:
             last = row[0] or 0
         return last
 
+    def years(self) -> list[int]:
+        """The distinct years of the log's events (one probe of the year index per year)."""
+        out: list[int] = []
+        y = self.db.execute(f"SELECT min(year) FROM {TABLE}").fetchone()[0]
+        while y is not None:
+            out.append(y)
+            y = self.db.execute(f"SELECT min(year) FROM {TABLE} WHERE year > ?", (y,)).fetchone()[0]
+        return out
+
     def get(self, ref: int | str) -> Event:
         """The event with seq `ref` (an int) or event id `ref` (a str)."""
         if isinstance(ref, bool) or not isinstance(ref, (int, str)):
@@ -681,6 +708,10 @@ class EventStore:
             return self.checkpoint()
         return frontier.current(self.db.conn)
 
+    def stored_frontier(self) -> Checkpoint | None:
+        """The derived Merkle frontier as stored (see `events.frontier`), None if there is none."""
+        return frontier.stored(self.db.conn)
+
     def check_storage(self) -> list[str]:
         """What is wrong with the database itself, beyond its rows (empty: nothing).
 
@@ -729,5 +760,92 @@ class EventStore:
         path = merkle.consistency_proof(leaves, old_size)
         return ConsistencyProof(old_size, len(leaves), [p.hex() for p in path])
 
+    # -- published copies ------------------------------------------------------------------
 
-__all__ = ["EventStore", "ensure_schema", "new_event_id", "utc_now"]
+    def keep_published(self, seq: int, ranking: bytes) -> None:
+        if self.read_only:
+            raise LogOpenError("the log is open read-only: nothing can be recorded")
+        with self.db.conn:
+            self.db.execute(PUBLISHED_SCHEMA)
+            self.db.execute(f"INSERT OR REPLACE INTO {PUBLISHED_TABLE} (seq, ranking) VALUES (?, ?)",
+                            (seq, ranking))
+
+    def published_copy(self, seq: int) -> bytes | None:
+        if not self.db[PUBLISHED_TABLE].exists():
+            return None
+        row = self.db.execute(f"SELECT ranking FROM {PUBLISHED_TABLE} WHERE seq = ?",
+                              (seq,)).fetchone()
+        return None if row is None else row[0]
+
+    # -- derived tables in the append's transaction (`events.interface.DerivedTables`) ----------
+    # A projector's two methods go straight into the hook lists the writer calls: no wrapper
+    # between the insert loop and the projector.
+
+    def add_projector(self, projector: Any) -> None:
+        if projector not in self._projectors:
+            self._projectors.append(projector)
+            self.on_append.append(projector.on_events)
+            self.before_commit.append(projector.before_commit)
+
+    def remove_projector(self, projector: Any) -> None:
+        if projector in self._projectors:
+            self._projectors.remove(projector)
+            for hooks, hook in ((self.on_append, projector.on_events),
+                                (self.before_commit, projector.before_commit)):
+                if hook in hooks:
+                    hooks.remove(hook)
+
+    def projectors(self) -> list[Any]:
+        return list(self._projectors)
+
+    def has_tables(self, names: Sequence[str]) -> bool:
+        row = self.db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                              "AND name IN (%s)" % ",".join("?" * len(names)), list(names)).fetchone()
+        return row[0] == len(set(names))
+
+    @contextmanager
+    def derived_transaction(self) -> Iterator[sqlite3.Connection]:
+        """`BEGIN IMMEDIATE` ... `COMMIT`: serialised with every writer of the file."""
+        if self.read_only:
+            raise LogOpenError("the log is open read-only: nothing can be recorded")
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def derived_reader(self) -> sqlite3.Connection:
+        return self.db.conn
+
+
+def _sqlite_problem(error: BaseException) -> str | None:
+    """The message for a refusal SQLite reports about the log's file; None for anything else.
+
+    SQLite rolls a failed write transaction back, so a batch that met one of these is not in
+    the log: "nothing was recorded" is true of every command that stops here.
+    """
+    if not isinstance(error, sqlite3.OperationalError):
+        return None
+    text = str(error).lower()
+    if "database is locked" in text or "database table is locked" in text:
+        return ("the log is locked: another process (another ictindex command, or a program "
+                "holding the file open for writing) is writing to it; nothing was recorded. "
+                "Run the command again when it has finished")
+    if "database or disk is full" in text:
+        return "the disk holding the log is full: nothing was recorded. Free some space and run it again"
+    if "disk i/o error" in text:
+        return ("the log's file could not be written (disk I/O error: full, removed or read-only?): "
+                "nothing was recorded")
+    if "attempt to write a readonly database" in text:
+        return "the log's file is read-only for this user: nothing was recorded"
+    return None
+
+
+register_problem_reader(_sqlite_problem)
+
+
+__all__ = ["EventStore", "PUBLISHED_TABLE", "ensure_schema", "new_event_id", "utc_now"]

@@ -23,14 +23,14 @@ import attrs
 
 from engine.asof import AsOf, parse_as_of
 from engine.fold import LogState, fold
-from events.interface import ConcurrencyError, EventNotFound
-from events.store import EventStore
+from events.interface import ConcurrencyError, EventLog, EventNotFound
 from events.types import Event, MethodologyAdopted, Payload
 from plugins import importing
 from plugins.errors import UsageError
 from plugins.manager import Registry, get_registry
 
 DEFAULT_DB = "ictindex.db"
+MEMORY = "memory:"  # `Ictindex.open(MEMORY)`: a log held in this process only (events.memory)
 # How often a write re-reads and re-checks when other writers keep appending first; each retry
 # means another writer made progress, so running out takes a log under constant heavy writing.
 WRITE_ATTEMPTS = 50
@@ -52,9 +52,12 @@ def default_actor() -> str:
 
 @attrs.define
 class Ictindex:
-    """An open log and the installed plugins."""
+    """An open log and the installed plugins.
 
-    store: EventStore
+    `store` is any `events.interface.EventLog`: the app asks nothing else of it.  When it also
+    keeps derived tables (`events.interface.DerivedTables`), the projections live there."""
+
+    store: EventLog
     registry: Registry = attrs.field(factory=get_registry)
 
     @classmethod
@@ -68,13 +71,13 @@ class Ictindex:
         read_only: bool = False,
         check_schema: bool = True,
     ) -> "Ictindex":
-        """Open the log at `path` (see `events.store`: a file that is not a log is refused).
+        """Open the log at `path` (see `events.store`: a file that is not a log is refused);
+        `"memory:"` opens a new, empty log held in this process (`events.memory`).
 
         `read_only`: create and change nothing (SQLite's `mode=ro`); a missing file is an
         error, and appends are refused.  `check_schema=False` (read-only only): open a log
         whose schema differs, for `verify` to report every difference."""
-        # the derived tables kept beside the log are declared by these modules (schema check)
-        from plugins import replay as _replay  # noqa: F401
+        # the projections' tables are declared by their module (the schema check accepts them)
         from plugins.projections import Projections
 
         kwargs = {}
@@ -82,8 +85,17 @@ class Ictindex:
             kwargs["clock"] = clock
         if new_event_id is not None:
             kwargs["new_event_id"] = new_event_id
-        store = EventStore(path if path is not None else default_db_path(), read_only=read_only,
-                           check_schema=check_schema or not read_only, **kwargs)
+        where = path if path is not None else default_db_path()
+        store: EventLog
+        if str(where) == MEMORY:
+            from events.memory import MemoryEventLog
+
+            store = MemoryEventLog(read_only=read_only, **kwargs)
+        else:
+            from events.store import EventStore
+
+            store = EventStore(where, read_only=read_only,
+                               check_schema=check_schema or not read_only, **kwargs)
         app = cls(store, registry if registry is not None else get_registry())
         projections = Projections.of(app)
         if not read_only and projections.exists():  # kept current on every append (same txn)

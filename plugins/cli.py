@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import os
-import sqlite3
 import sys
 from pathlib import Path
 
@@ -16,10 +15,10 @@ import click
 from msgspec import UNSET
 
 from events.inputs import InputErrors
-from events.interface import ConcurrencyError, EventNotFound
+from events.interface import ConcurrencyError, EventNotFound, store_problem
 from plugins import output
 from plugins.app import Ictindex, default_db_path
-from plugins.errors import Refused, sqlite_problem
+from plugins.errors import Refused
 from plugins.manager import PluginError
 
 FORMATS = click.Choice(["table", "json"])
@@ -50,8 +49,8 @@ def handle_errors(f):
             sys.exit(2)
         except USER_ERRORS as e:
             fail(str(e))
-        except sqlite3.OperationalError as e:
-            message = sqlite_problem(e)
+        except Exception as e:  # the store's database refused: locked, disk full, read-only
+            message = store_problem(e)
             if message is None:
                 raise
             fail(message)

@@ -135,7 +135,7 @@ def _stored_checkpoint(store) -> str:
 
 def _frontier_problem(store, report) -> str | None:
     """The derived Merkle frontier must give the root recomputed from the event bodies."""
-    kept = frontier.stored(store.db.conn)
+    kept = store.stored_frontier()
     if kept is None or kept.size > report.size:
         return None if kept is None else "merkle frontier: covers more events than the log has"
     expected = report.current if kept.size == report.size else store.checkpoint(kept.size)

@@ -9,9 +9,10 @@ with a full replay):
     proj_points  (year, tier, edition, unit_id, criterion, points)   exact criterion points
     proj_totals  (year, tier, edition, unit_id, total, published, rank)
 
-How they stay current: `Projections.attach()` registers two store hooks.  Per inserted chunk,
-`_on_chunk` notes which (year, unit) changed and keeps the events (up to a bound).  Before the
-batch commits, `_on_commit` brings each affected year up to date: the year's folded state and
+How they stay current: `Projections` is a `events.interface.Projector`; `attach()` registers it
+with a store that keeps derived tables (`events.interface.DerivedTables`, the SQLite store), so
+it runs inside every append's transaction.  Per inserted chunk, `on_events` notes which (year, unit) changed and keeps the events (up to a bound).  Before the
+batch commits, `before_commit` brings each affected year up to date: the year's folded state and
 scores are kept warm in memory (`_Warm`), the batch's events are applied to the state and only
 the changed units are scored again with `engine.rescore.rescore_units`, which prepares a peer
 rule's tier context again whenever a changed unit's input to it moved and then rescores every
@@ -19,12 +20,12 @@ unit of the tier for that criterion — exact, never approximate.  Only rows tha
 written.  Without a warm state (first write in a process, another process wrote in between, a
 big batch, a rolled-back batch) the year is folded and scored from the log inside the
 transaction: slower, equally exact.  When the projections are absent or behind the log, appends
-leave them alone (`verify` reports them stale; `rebuild` catches up).
+leave them alone (`verify` reports them stale; `rebuild` catches up).  A store without derived
+tables (the memory store) has no projections: `exists()` is false and every ranking is a replay.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from typing import TYPE_CHECKING, Any, Iterable
 
 import msgspec
@@ -35,6 +36,7 @@ from engine.rerank import moved_rows, rank_incrementally
 from engine.result import Provenance, Ranking
 from engine.rescore import rescore_units
 from engine.score import TierScores, needs_previous, score_tier
+from events.interface import DerivedConnection, DerivedTables
 from events.schema import declare_derived
 from events.types import TIERS, Event, IndicatorCorrected, IndicatorRetracted, IndicatorSubmitted, MethodologyAdopted
 
@@ -111,6 +113,7 @@ class Projections:
         self._overflow = False
         self._changed: dict[int | None, set[str]] = {}  # year (None: registry) -> unit ids
         self._first_seq: int | None = None
+        self._last_seq = 0
         self.attached = False
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -118,50 +121,57 @@ class Projections:
     @classmethod
     def of(cls, app: "Ictindex") -> "Projections":
         """The projections attached to `app`'s store, else a new (detached) instance."""
-        current = getattr(app.store, "projections", None)
-        return current if current is not None else cls(app)
+        store = app.store
+        if isinstance(store, DerivedTables):
+            for p in store.projectors():
+                if isinstance(p, cls):
+                    return p
+        return cls(app)
 
     def attach(self) -> "Projections":
         """Keep the projections current on every append made through this app's store (one
         instance per store: attaching replaces any other)."""
-        store = self.app.store
-        other = getattr(store, "projections", None)
-        if other is not None and other is not self:
-            other.detach()
-        if not self.attached:
-            store.on_append.append(self._on_chunk)
-            store.before_commit.append(self._on_commit)
-            self.attached = True
-        store.projections = self
+        store = self._host()
+        for other in store.projectors():
+            if isinstance(other, Projections) and other is not self:
+                other.detach()
+        store.add_projector(self)
+        self.attached = True
         return self
 
     def detach(self) -> None:
         store = self.app.store
-        if self._on_chunk in store.on_append:
-            store.on_append.remove(self._on_chunk)
-        if self._on_commit in store.before_commit:
-            store.before_commit.remove(self._on_commit)
+        if isinstance(store, DerivedTables):
+            store.remove_projector(self)
         self.attached = False
-        if getattr(store, "projections", None) is self:
-            store.projections = None
         self.warm.clear()
 
-    def exists(self, conn: sqlite3.Connection | None = None) -> bool:
-        conn = conn or self.app.store.db.conn
-        row = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
-                           "AND name IN (%s)" % ",".join("?" * len(TABLES)), TABLES).fetchone()
-        return row[0] == len(TABLES)
+    def _host(self) -> DerivedTables:
+        store = self.app.store
+        if not isinstance(store, DerivedTables):
+            from plugins.errors import UsageError
+
+            raise UsageError(f"{type(store).__name__} keeps no derived tables: no projections "
+                             "(rankings are computed by replay)")
+        return store
+
+    def reader(self) -> DerivedConnection:
+        """A connection to read the projection tables (see `exists` first)."""
+        return self._host().derived_reader()
+
+    def exists(self) -> bool:
+        store = self.app.store
+        return isinstance(store, DerivedTables) and store.has_tables(TABLES)
 
     def last_seq(self) -> int | None:
         if not self.exists():
             return None
-        row = self.app.store.db.execute(
+        row = self.reader().execute(
             "SELECT value FROM proj_meta WHERE key = 'last_seq'").fetchone()
         return int(row[0]) if row else None
 
     def drop(self) -> None:
-        conn = self.app.store.db.conn
-        with conn:
+        with self._host().derived_transaction() as conn:
             for t in TABLES:
                 conn.execute(f"DROP TABLE IF EXISTS {t}")
         self.detach()
@@ -169,44 +179,36 @@ class Projections:
     def rebuild(self, years: Iterable[int] | None = None) -> dict[str, int]:
         """Drop and rebuild every table from a full replay of each year (one transaction), and
         attach this instance to the app's store."""
-        conn = self.app.store.db.conn
-        conn.execute("BEGIN IMMEDIATE")
+        host = self._host()
+        self.warm.clear()
         try:
-            for t in TABLES:
-                conn.execute(f"DROP TABLE IF EXISTS {t}")
-            for sql in _SCHEMA:
-                conn.execute(sql)
-            last = self.app.store.last_seq()
-            wanted = sorted(set(years) if years is not None else self._log_years(conn))
-            self.warm.clear()
-            counts = {"years": 0, "tiers": 0, "units": 0}
-            for y in wanted:
-                warm = self._load(y, last)
-                self._write_year(conn, warm, None)
-                self.warm[y] = warm
-                counts["years"] += 1
-                counts["tiers"] += len(warm.tiers)
-                counts["units"] += sum(len(t.ranking.rows) for t in warm.tiers.values())
-            conn.execute("INSERT OR REPLACE INTO proj_meta VALUES ('last_seq', ?)", (str(last),))
-            conn.execute("COMMIT")
+            with host.derived_transaction() as conn:
+                for t in TABLES:
+                    conn.execute(f"DROP TABLE IF EXISTS {t}")
+                for sql in _SCHEMA:
+                    conn.execute(sql)
+                last = self.app.store.last_seq()
+                wanted = sorted(set(years) if years is not None else self.app.store.years())
+                counts = {"years": 0, "tiers": 0, "units": 0}
+                for y in wanted:
+                    warm = self._load(y, last)
+                    self._write_year(conn, warm, None)
+                    self.warm[y] = warm
+                    counts["years"] += 1
+                    counts["tiers"] += len(warm.tiers)
+                    counts["units"] += sum(len(t.ranking.rows) for t in warm.tiers.values())
+                conn.execute("INSERT OR REPLACE INTO proj_meta VALUES ('last_seq', ?)", (str(last),))
         except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
             self.warm.clear()
             raise
         self.attach()  # from now on, every append through this app keeps them current
         return counts
 
-    @staticmethod
-    def _log_years(conn: sqlite3.Connection) -> list[int]:
-        return [y for (y,) in conn.execute(
-            "SELECT DISTINCT year FROM events WHERE year IS NOT NULL ORDER BY year")]
-
     # -- reading ---------------------------------------------------------------------------
 
     def ranking(self, year: int, tier: str) -> list[tuple[int, str, str, str]]:
         """(rank, unit_id, published total, exact total) of a tier, best first, from the tables."""
-        return list(self.app.store.db.execute(
+        return list(self.reader().execute(
             "SELECT rank, unit_id, published, total FROM proj_totals WHERE year = ? AND tier = ? "
             "ORDER BY rank, unit_id", (year, tier)))
 
@@ -250,7 +252,7 @@ class Projections:
             ranking = rank_tier(scores, _provenance(entry, warm.seq))
         warm.tiers[tier] = _Tier(m.id, scores, ranking)
 
-    def _sync_year(self, conn: sqlite3.Connection, warm: _Warm, units: set[str]) -> None:
+    def _sync_year(self, conn: DerivedConnection, warm: _Warm, units: set[str]) -> None:
         """Bring the tables of a year, current before this batch, to `warm` by writing only
         the rows that differ: the values of the `units` the batch touched, and the points and
         totals that the tables hold differently (read back and compared)."""
@@ -288,7 +290,7 @@ class Projections:
             conn.executemany("INSERT OR REPLACE INTO proj_points VALUES (?, ?, ?, ?, ?, ?)",
                              [(y, tier, *k, v) for k, v in want_p.items() if have_p.get(k) != v])
 
-    def _write_year(self, conn: sqlite3.Connection, warm: _Warm,
+    def _write_year(self, conn: DerivedConnection, warm: _Warm,
                     before: dict[str, _Tier] | None, units: set[str] | None = None) -> None:
         """Write a year's rows: all of them (`before` None), else those that changed."""
         y = warm.year
@@ -348,11 +350,12 @@ class Projections:
         conn.executemany("INSERT OR REPLACE INTO proj_points VALUES (?, ?, ?, ?, ?, ?)", points)
         conn.executemany("INSERT OR REPLACE INTO proj_totals VALUES (?, ?, ?, ?, ?, ?, ?)", totals)
 
-    # -- the store hooks ------------------------------------------------------------------------
+    # -- the Projector protocol (called inside the append's transaction) -------------------------
 
-    def _on_chunk(self, conn: sqlite3.Connection, events: list[Event]) -> None:
+    def on_events(self, conn: DerivedConnection, events: list[Event]) -> None:
         if self._first_seq is None:
             self._first_seq = events[0].seq
+        self._last_seq = events[-1].seq
         changed = self._changed
         for e in events:
             p = e.payload
@@ -370,16 +373,16 @@ class Projections:
             else:
                 self._pending.extend(events)
 
-    def _on_commit(self, conn: sqlite3.Connection) -> None:
+    def before_commit(self, conn: DerivedConnection) -> None:
         pending, overflow, changed, first = self._pending, self._overflow, self._changed, self._first_seq
+        last = self._last_seq
         self._pending, self._overflow, self._changed, self._first_seq = [], False, {}, None
-        if first is None or not self.exists(conn):
+        if first is None or not self.exists():
             return
         row = conn.execute("SELECT value FROM proj_meta WHERE key = 'last_seq'").fetchone()
         if row is None or int(row[0]) != first - 1:
             self.warm.clear()  # behind the log (or ahead of a rolled-back batch): leave stale
             return
-        last = conn.execute("SELECT max(seq) FROM events").fetchone()[0]
         projected = _projected_years(conn) | set(self.warm)
         if None in changed:  # the registry moved: every year may have moved
             years = projected | {y for y in changed if y is not None}
@@ -422,7 +425,7 @@ class Projections:
         conn.execute("INSERT OR REPLACE INTO proj_meta VALUES ('last_seq', ?)", (str(last),))
 
 
-def _projected_years(conn: sqlite3.Connection) -> set[int]:
+def _projected_years(conn: DerivedConnection) -> set[int]:
     """The years proj_totals holds: one index probe per year (DISTINCT would read every row)."""
     years: set[int] = set()
     y = conn.execute("SELECT min(year) FROM proj_totals").fetchone()[0]

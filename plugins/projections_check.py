@@ -38,7 +38,7 @@ def check_projections(app: "Ictindex", limit: int = 20) -> ProjectionCheck:
         problems.append(f"the projections reflect the log up to #{last}, the log ends at "
                         f"#{log_last}: run `ictindex projections rebuild`")
         return ProjectionCheck(ok=False, present=True, last_seq=last, problems=tuple(problems))
-    db = app.store.db
+    db = proj.reader()
     checked = 0
     state = app.state()
     years = set(state.years()) | {y for (y,) in db.execute("SELECT DISTINCT year FROM proj_totals")}

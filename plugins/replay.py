@@ -33,7 +33,6 @@ from engine.result import (
     result_hash,
 )
 from engine.score import TierScores, missing_inputs, needs_previous, score_tier
-from events.schema import declare_derived
 from events.interface import ConcurrencyError
 from events.types import TIERS, Event, RankingPublished
 from plugins.errors import UsageError
@@ -45,14 +44,6 @@ try:
     ENGINE_VERSION = metadata.version("ictindex")
 except metadata.PackageNotFoundError:  # running from a checkout that was never installed
     ENGINE_VERSION = "0+unknown"
-
-# Published tables, kept beside the log so that verify can name the first unit that differs.
-# Derived: a copy counts only while its hash equals the result hash recorded in the log.
-PUBLISHED_TABLE = "published_results"
-# as sqlite-utils first created it (the schema check compares the exact text)
-PUBLISHED_SCHEMA = (f'CREATE TABLE IF NOT EXISTS "{PUBLISHED_TABLE}" (\n   "seq" INTEGER PRIMARY KEY,\n'
-                    '   "ranking" BLOB\n)')
-declare_derived(PUBLISHED_SCHEMA)
 
 
 class EditionChanged(UsageError):
@@ -322,20 +313,16 @@ def refuse_missing_inputs(r: Replay, allow_missing: bool) -> None:
 
 
 def _keep_published(app: "Ictindex", seq: int, ranking: Ranking) -> None:
-    with app.store.db.conn:
-        app.store.db.execute(PUBLISHED_SCHEMA)
-        app.store.db.execute(f"INSERT OR REPLACE INTO {PUBLISHED_TABLE} (seq, ranking) VALUES (?, ?)",
-                             (seq, canonical_bytes(ranking)))
+    # kept beside the log so that verify can name the first unit that differs
+    app.store.keep_published(seq, canonical_bytes(ranking))
 
 
 def _published_copy(app: "Ictindex", seq: int, expected_hash: str) -> Ranking | None:
-    if not app.store.db[PUBLISHED_TABLE].exists():
-        return None
-    rows = list(app.store.db.query(f"select ranking from {PUBLISHED_TABLE} where seq = ?", [seq]))
-    if not rows:
+    kept = app.store.published_copy(seq)
+    if kept is None:
         return None
     try:
-        copy = decode_ranking(rows[0]["ranking"])
+        copy = decode_ranking(kept)
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
     return copy if result_hash(copy) == expected_hash else None

@@ -39,14 +39,7 @@ def _read_bytes(*parts: str) -> bytes:
 
 
 def _db_name(app: "Ictindex") -> str:
-    try:
-        rows = app.store.db.execute("pragma database_list").fetchall()
-        for _, name, path in rows:
-            if name == "main" and path:
-                return Path(path).name
-    except Exception:  # an in-memory or unusual store: name it generically
-        pass
-    return "ictindex.db"
+    return app.store.name
 
 
 def _robustness_page(site: SiteData, renderer: Renderer, samples: int, seed: int) -> str:

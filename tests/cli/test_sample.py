@@ -9,14 +9,20 @@ import pytest
 from engine.result import result_hash
 from plugins import replay
 from plugins.app import Ictindex
-from plugins.sample import CORRECTION, PUBLISHED, SUBMISSIONS_CSV, UNITS_CSV, YEAR
+from plugins.sample import CORRECTION, PUBLISHED, SUBMISSIONS_CSV, UNITS_CSV, YEAR, build_sample
 from plugins.sample.generate import submissions_csv
 
 EXPECTED_COUNTS = {"department": 19, "district": 8, "commune": 82}
 
 
-@pytest.fixture(scope="module")
-def app(sample_db):
+@pytest.fixture(scope="module", params=["sqlite", "memory"])
+def app(request, sample_db):
+    """The sample on each store: the replay needs nothing of a store beyond `EventLog`."""
+    if request.param == "memory":
+        with Ictindex.open("memory:") as app:
+            build_sample(app)
+            yield app
+        return
     with Ictindex.open(sample_db) as app:
         yield app
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-from decimal import Decimal
 
 from hypothesis import strategies as st
 
@@ -22,26 +20,7 @@ from events.types import (
     UnitRetired,
 )
 
-T0 = dt.datetime(2021, 3, 1, 8, 0, tzinfo=dt.timezone.utc)
-
-
-class StepClock:
-    """A clock that starts at `start` and moves `step` forward on every call."""
-
-    def __init__(self, start: dt.datetime = T0, step: dt.timedelta = dt.timedelta(seconds=1)):
-        self.now = start
-        self.step = step
-
-    def __call__(self) -> dt.datetime:
-        t = self.now
-        self.now += self.step
-        return t
-
-
-def counter_ids(prefix: str = "ev"):
-    """An id factory: ev000001, ev000002, ..."""
-    numbers = itertools.count(1)
-    return lambda: f"{prefix}{next(numbers):06d}"  # type: ignore[return-value]
+from events.testing import T0, StepClock, counter_ids, submission  # noqa: E402,F401  (shared)
 
 
 # Text people type: Vietnamese letters, digits, punctuation, some of anything else.
@@ -82,13 +61,6 @@ payloads = st.one_of(
 
 # A log as a list of batches, each a list of payloads.
 batches = st.lists(st.lists(payloads, min_size=1, max_size=6), min_size=1, max_size=6)
-
-
-def submission(i: int, year: int = 2020, value: str = "84.03") -> IndicatorSubmitted:
-    """A plain submission for unit U{i}."""
-    return IndicatorSubmitted(
-        year=year, unit_id=f"U{i:03d}", indicator="I01", value=Decimal(value), evidence="1018/QĐ-UBND"
-    )
 
 
 def examples(n: int = 40):

@@ -14,7 +14,7 @@ from events.store import EventStore, new_event_id
 from events.verify import verify
 
 from event_strategies import StepClock, counter_ids, submission
-from store_contract import StoreContract
+from events.testing import StoreContract
 
 
 class TestSQLiteStore(StoreContract):

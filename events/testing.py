@@ -1,13 +1,18 @@
-"""The contract every event store must honour, as a base test class.
+"""The contract every event store must honour, as a base test class shipped in the package.
 
 In the manner of the `eventsourcing` library's recorder tests: a backend's test module
 subclasses `StoreContract` and overrides `make_store`; every test here then runs against that
-backend.  Only the `EventLog` interface is used, so a PostgreSQL store passes or fails exactly
-the same tests as the SQLite one.
+backend.  Only the `EventLog` interface is used, so a PostgreSQL store (or any store in another
+package) passes or fails exactly the same tests as the SQLite one.  Needs pytest only:
 
-    class TestSQLiteStore(StoreContract):
+    # test_my_store.py, in the store's own package
+    from events.testing import StepClock, StoreContract, counter_ids
+
+    class TestMyStore(StoreContract):
         def make_store(self, tmp_path, *, clock=None, new_event_id=None):
-            return EventStore(tmp_path / "log.db", clock=clock or StepClock(), ...)
+            return MyStore(..., clock=clock or StepClock(), new_event_id=new_event_id or counter_ids())
+
+Collected by pytest as any test class is (the name of the subclass must start with `Test`).
 """
 
 from __future__ import annotations
@@ -20,21 +25,46 @@ from decimal import Decimal
 
 import pytest
 
-from events.canonical import GENESIS_PREV_HASH, encode_event, leaf_hash
-from events.interface import ConcurrencyError, EventLog, EventNotFound
-from events.merkle import EMPTY_ROOT, Checkpoint
-from events.types import (
+from .canonical import GENESIS_PREV_HASH, encode_event, leaf_hash
+from .interface import ConcurrencyError, EventLog, EventNotFound
+from .merkle import EMPTY_ROOT, Checkpoint
+from .types import (
     Choice,
     IndicatorCorrected,
     IndicatorSubmitted,
     MethodologyAdopted,
     UnitRegistered,
 )
-from events.verify import verify
-
-from event_strategies import T0, StepClock, counter_ids, submission
+from .verify import verify
 
 UTC = dt.timezone.utc
+T0 = dt.datetime(2021, 3, 1, 8, 0, tzinfo=UTC)
+
+
+class StepClock:
+    """A clock that starts at `start` and moves `step` forward on every call."""
+
+    def __init__(self, start: dt.datetime = T0, step: dt.timedelta = dt.timedelta(seconds=1)):
+        self.now = start
+        self.step = step
+
+    def __call__(self) -> dt.datetime:
+        t = self.now
+        self.now += self.step
+        return t
+
+
+def counter_ids(prefix: str = "ev"):
+    """An id factory: ev000001, ev000002, ..."""
+    numbers = itertools.count(1)
+    return lambda: f"{prefix}{next(numbers):06d}"  # type: ignore[return-value]
+
+
+def submission(i: int, year: int = 2020, value: str = "84.03") -> IndicatorSubmitted:
+    """A plain submission for unit U{i}."""
+    return IndicatorSubmitted(
+        year=year, unit_id=f"U{i:03d}", indicator="I01", value=Decimal(value), evidence="1018/QĐ-UBND"
+    )
 
 
 class StoreContract(abc.ABC):
