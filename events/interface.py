@@ -249,6 +249,13 @@ class EventLog(Protocol):
         None when it keeps none; `verify` compares it with the root of the bodies."""
         ...
 
+    def tile_problems(self) -> list[str]:
+        """How the store's stored Merkle subtree hashes (`events.tiles`) differ from those of its
+        stored leaf hashes, one line per tile named by its tlog-tiles path (empty: they agree,
+        or the store keeps none).  `verify` asks once the leaves are checked against the
+        bodies."""
+        ...
+
     def keep_published(self, seq: int, ranking: bytes) -> None:
         """Keep beside the log the canonical bytes of the ranking published by event `seq`
         (derived: replaced by a later call, lost at no cost; in its own transaction)."""

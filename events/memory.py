@@ -266,6 +266,10 @@ class MemoryEventLog:
         """No derived frontier is kept: every checkpoint is computed from the leaves."""
         return None
 
+    def tile_problems(self) -> list[str]:
+        """No tiles are kept: every proof is computed from the leaves."""
+        return []
+
     def inclusion_proof(self, seq: int, size: int | None = None) -> InclusionProof:
         leaves = self._leaves(size)
         if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= len(leaves):

@@ -712,6 +712,9 @@ class EventStore:
         """The derived Merkle frontier as stored (see `events.frontier`), None if there is none."""
         return frontier.stored(self.db.conn)
 
+    def tile_problems(self) -> list[str]:
+        return tiles.problems(self.db.conn, self.leaf_hashes())
+
     def check_storage(self) -> list[str]:
         """What is wrong with the database itself, beyond its rows (empty: nothing).
 

@@ -9,7 +9,7 @@ import click
 import msgspec
 
 from events.canonical import DecodeError, decode_event, encode_event, leaf_hash_hex
-from events import frontier, tiles
+from events import frontier
 from events.merkle import Checkpoint, InclusionProof
 from events.note import NoteError, open_checkpoint, sign_checkpoint
 from events.types import SCHEMA_VERSION
@@ -80,8 +80,7 @@ def verify(c: Context, checkpoint_text: str | None, key_file: str | None, fmt: s
     frontier_problem = _frontier_problem(c.app.store, report) if report.ok else None
     if report.ok and frontier_problem is None:
         # the leaf hashes were just checked against the bodies: the tiles must be theirs
-        frontier_problem = "\n".join(tiles.problems(c.app.store.db.conn,
-                                                    c.app.store.leaf_hashes())) or None
+        frontier_problem = "\n".join(c.app.store.tile_problems()) or None
     ok = report.ok and all(p.ok for p in publications) and (projections is None or projections.ok) \
         and frontier_problem is None
     # the checkpoint from the stored hashes; verify only vouches for it when the log is OK

@@ -115,10 +115,9 @@ def register(c: Context, pubkey: str, reason: str, actor: str | None) -> None:
 def registered(store, verifier: Verifier) -> int | None:
     """The seq of the event that records `verifier`'s key in the log, None if none does."""
     text = verifier.text()
-    for seq, body in store.db.execute(
-            "SELECT seq, body FROM events WHERE type = 'signing_key_registered' ORDER BY seq"):
-        if decode_event(body).payload.key == text:
-            return seq
+    for row in store.stored_rows():
+        if row.type == "signing_key_registered" and decode_event(row.body).payload.key == text:
+            return row.seq
     return None
 
 
