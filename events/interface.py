@@ -1,6 +1,6 @@
 """What an event store is, independent of the database behind it.
 
-`EventLog` is everything the application (`plugins.app.Ictindex`, replay, publish, verify, the
+`EventLog` is everything the application (`ictindex.app.Ictindex`, replay, publish, verify, the
 site and the exports) asks of a log: nothing outside `events/` reaches into a store's database.
 `EventStore` (SQLite, events/store.py) and `MemoryEventLog` (events/memory.py) implement it; a
 PostgreSQL store implements the same methods with the same meaning and passes the same
@@ -278,7 +278,7 @@ class EventLog(Protocol):
 class DerivedConnection(Protocol):
     """What a projector reads and writes its derived rows through: the `execute`/`executemany`
     of a DB-API 2 connection, SQL in the `qmark` parameter style (`?`), inside the store's
-    transaction.  The application's projections (`plugins.projections`) write SQLite's dialect
+    transaction.  The application's projections (`ictindex.projections`) write SQLite's dialect
     (`INSERT OR REPLACE`, `WITHOUT ROWID`): a store whose database speaks another offers this
     capability only with a connection that accepts it, or not at all (then: replay).  Only the projector's own tables (declared with `events.schema.declare_derived`, so the schema check accepts them)."""
 

@@ -92,8 +92,8 @@ def declare_derived(*statements: str) -> None:
     """Declare the CREATE statements of a derived table (and its indexes) kept in the log's file.
 
     A derived table may be absent; present, it must be exactly as declared (`differences`).
-    Modules that keep one declare it when imported (`events.frontier`, `plugins.replay`,
-    `plugins.projections`)."""
+    Modules that keep one declare it when imported (`events.frontier`, `ictindex.replay`,
+    `ictindex.projections`)."""
     for sql in statements:
         if sql not in _DERIVED:
             _DERIVED.append(sql)

@@ -55,6 +55,15 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "methodologies.local_ict_2020",
     "methodologies.local_dti_2022",
     "methodologies.national_ict_2020",
+    "ictindex.cli.analysis",
+    "ictindex.cli.bench",
+    "ictindex.cli.editions",
+    "ictindex.cli.log",
+    "ictindex.cli.publish",
+    "ictindex.cli.record",
+    "ictindex.cli.replay",
+    "ictindex.cli.tlog",
+    "ictindex.cli.demo",
 )
 
 

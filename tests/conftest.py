@@ -35,8 +35,8 @@ def fresh_registry():
 def sample_db(tmp_path_factory) -> Path:
     """The BR-VT 2020 sample log, built once; tests copy it before writing."""
     path = tmp_path_factory.mktemp("sample") / "brvt-2020.db"
-    from plugins.app import Ictindex
-    from plugins.sample import build_sample
+    from ictindex.app import Ictindex
+    from ictindex.sample import build_sample
 
     with Ictindex.open(path) as app:
         build_sample(app)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from plugins.cli import build_cli
+from ictindex.cli import build_cli
 
 
 @pytest.fixture
@@ -44,6 +44,6 @@ def _run_process(db, *args, env_overrides=None) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env.update(env_overrides or {})
     return subprocess.run(
-        [sys.executable, "-c", "from plugins.cli import main; main()", "--db", str(db), *map(str, args)],
+        [sys.executable, "-c", "from ictindex.cli import main; main()", "--db", str(db), *map(str, args)],
         capture_output=True, env=env, cwd=Path(__file__).resolve().parents[2], timeout=300,
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from plugins.app import Ictindex
+from ictindex.app import Ictindex
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
                          ids=lambda e: type(e).__name__)
 def test_a_bug_keeps_its_traceback(bug, sample_db, run, monkeypatch):
     """Only the tool's own error types become `Error: ...`; anything else is a bug to see."""
-    from plugins import replay
+    from ictindex import replay
 
     def broken(*args, **kwargs):
         raise bug
@@ -34,7 +34,7 @@ def test_a_closed_pipe_ends_the_command_quietly(sample_db):
     """`ictindex rank ... | head -1`: no message, no traceback, the status Python's docs give
     (1).  The reader here closes before the command writes, so the write always meets it."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from plugins.cli import main; main()", "--db", str(sample_db),
+        [sys.executable, "-c", "from ictindex.cli import main; main()", "--db", str(sample_db),
          "rank", "--year", "2020", "--tier", "commune"], stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, cwd=ROOT, env=dict(os.environ, ICTINDEX_ACTOR="tester"))
     proc.stdout.close()

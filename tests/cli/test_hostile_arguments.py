@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from plugins.cli import build_cli
+from ictindex.cli import build_cli
 
 CLI = build_cli()
 

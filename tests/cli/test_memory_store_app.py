@@ -14,9 +14,9 @@ import pytest
 
 from events.interface import DerivedTables
 from events.memory import MemoryEventLog
-from plugins.app import Ictindex
-from plugins.projections import Projections
-from plugins.sample import CORRECTION, YEAR, build_sample
+from ictindex.app import Ictindex
+from ictindex.projections import Projections
+from ictindex.sample import CORRECTION, YEAR, build_sample
 
 SAMPLE_CHECKPOINT = "4175:fb0765d09643715abbed0f3507f28b2c3b1364bde65cbb96e4b08151d5ef04ba"
 
@@ -108,7 +108,7 @@ def test_correct_publish_verify_on_memory(sample_copy, run, monkeypatch):
 
 
 def test_the_site_is_the_same_from_either_store(memory_app, sample_db, tmp_path):
-    from plugins.site.build import build_site
+    from ictindex.site.build import build_site
 
     with Ictindex.open(sample_db, read_only=True) as app:
         build_site(app, YEAR, tmp_path / "sqlite", db_name="brvt-2020.db", show_progress=False)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from events.interface import LogOpenError
-from plugins.app import Ictindex
+from ictindex.app import Ictindex
 
 # every command that reads the log, with arguments that suit the sample (BR-VT 2020)
 READ_ONLY = [

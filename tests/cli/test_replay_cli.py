@@ -9,9 +9,9 @@ import msgspec
 import pytest
 
 from engine.edition import content_hash
-from plugins import replay
-from plugins.app import Ictindex
-from plugins.sample import YEAR
+from ictindex import replay
+from ictindex.app import Ictindex
+from ictindex.sample import YEAR
 
 HOSTILE_ENVS = [
     {"PYTHONHASHSEED": "1", "TZ": "UTC", "LC_ALL": "C"},

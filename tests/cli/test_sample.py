@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 
 from engine.result import result_hash
-from plugins import replay
-from plugins.app import Ictindex
-from plugins.sample import CORRECTION, PUBLISHED, SUBMISSIONS_CSV, UNITS_CSV, YEAR, build_sample
-from plugins.sample.generate import submissions_csv
+from ictindex import replay
+from ictindex.app import Ictindex
+from ictindex.sample import CORRECTION, PUBLISHED, SUBMISSIONS_CSV, UNITS_CSV, YEAR, build_sample
+from ictindex.sample.generate import submissions_csv
 
 EXPECTED_COUNTS = {"department": 19, "district": 8, "commune": 82}
 

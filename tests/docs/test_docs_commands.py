@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from plugins.cli import build_cli
+from ictindex.cli import build_cli
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 MARK = "<!-- docs-test: sample -->"

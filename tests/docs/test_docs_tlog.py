@@ -13,7 +13,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from plugins.cli import build_cli
+from ictindex.cli import build_cli
 from test_docs_commands import DOCS, matches, sessions
 
 

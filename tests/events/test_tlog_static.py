@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 import c2sp_reference as ref
 from events.store import EventStore
-from plugins.cli import build_cli
+from ictindex.cli import build_cli
 
 VERIFIER = Path(__file__).resolve().parents[2] / "plugins" / "site" / "static" / "verify_tlog.py"
 NAME = "ictindex.example/brvt"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from plugins import replay
-from plugins.app import Ictindex
-from plugins.cli import build_cli
+from ictindex import replay
+from ictindex.app import Ictindex
+from ictindex.cli import build_cli
 
 # Unit names a spreadsheet would take for formulas, and other awkward text.
 HOSTILE_UNITS = [

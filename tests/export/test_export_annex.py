@@ -12,9 +12,9 @@ import msgspec
 import openpyxl
 import pytest
 
-from plugins import replay
-from plugins.app import Ictindex
-from plugins.export import FORMULA_CHARS, annex, csv_text, neutralise
+from ictindex import replay
+from ictindex.app import Ictindex
+from ictindex.export import FORMULA_CHARS, annex, csv_text, neutralise
 
 YEAR = 2020
 

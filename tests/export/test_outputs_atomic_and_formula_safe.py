@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from plugins.export import FORMULA_CHARS
-from plugins.output import to_csv
+from ictindex.export import FORMULA_CHARS
+from ictindex.output import to_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,7 +30,7 @@ import resource, signal, sys
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
 limit = int(sys.argv.pop(1))
 resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-from plugins.cli import main
+from ictindex.cli import main
 main()
 """
 

@@ -19,8 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 from events.types import UnitRegistered, UnitRetired
-from plugins.app import Ictindex
-from plugins.cli import build_cli
+from ictindex.app import Ictindex
+from ictindex.cli import build_cli
 
 
 @pytest.fixture(scope="session")

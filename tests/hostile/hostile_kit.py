@@ -6,7 +6,7 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
-from plugins.app import Ictindex
+from ictindex.app import Ictindex
 
 
 def snapshot(db: Path) -> dict:

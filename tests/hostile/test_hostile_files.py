@@ -425,7 +425,7 @@ MEMORY_CAP = 1 << 30  # address space of the importing process
 _CAPPED = """
 import re, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, ({cap}, {cap}))
-from plugins.cli import main
+from ictindex.cli import main
 try:
     main()
 finally:

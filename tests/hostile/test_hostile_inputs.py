@@ -338,7 +338,7 @@ def test_free_text_formula_payloads_are_recorded_as_typed_and_neutralised_on_exp
              for e in log if e["payload"]["type"] == "indicator_submitted"}
     assert notes["computers_total"] == ("+84 254 385 2000", "-")
     assert notes["computers_broadband"] == ("CV 1", "-5% so với 2019")
-    from plugins.export import neutralise
+    from ictindex.export import neutralise
 
     assert neutralise("+84 254 385 2000") == "'+84 254 385 2000"
     assert neutralise("-") == "'-"
@@ -359,7 +359,7 @@ def test_free_text_formula_payloads_are_recorded_as_typed_and_neutralised_on_exp
 
 _PEAK_RSS = """
 import resource, sys
-from plugins.cli import main
+from ictindex.cli import main
 try:
     main()
 finally:

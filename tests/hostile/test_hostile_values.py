@@ -20,7 +20,7 @@ import pytest
 from hostile_kit import snapshot
 from test_hostile_inputs import HEADER, Case
 
-from plugins.app import Ictindex
+from ictindex.app import Ictindex
 
 UNIT_HEADER = ["unit_id", "tier", "name", "parent_id"]
 

@@ -17,8 +17,8 @@ from engine.edition import EditionError, check_edition, content_hash, load_editi
 from engine.model import PartOf, RequiredIf, SumOf
 from engine.rules import builtin_rule_kinds
 from events.inputs import InputErrors
-from plugins.app import Ictindex
-from plugins.errors import UsageError
+from ictindex.app import Ictindex
+from ictindex.errors import UsageError
 from plugins.manager import EditionEntry, build_registry
 
 RULES = builtin_rule_kinds()

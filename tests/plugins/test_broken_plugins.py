@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from plugins.app import Ictindex
-from plugins.cli import build_cli
-from plugins.errors import UsageError
+from ictindex.app import Ictindex
+from ictindex.cli import build_cli
+from ictindex.errors import UsageError
 from plugins.manager import UnknownEdition, get_registry
-from plugins.replay import replay
+from ictindex.replay import replay
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ictindex-edition-example"
 

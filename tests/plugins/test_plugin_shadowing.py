@@ -24,10 +24,10 @@ import pytest
 from engine.result import result_hash
 from events.types import MethodologyAdopted
 from plugins import hookimpl
-from plugins.app import Ictindex
+from ictindex.app import Ictindex
 from plugins.manager import PluginConflict, build_registry, get_plugin_manager, get_registry, list_plugins
-from plugins.replay import EditionChanged, replay
-from plugins.errors import UsageError
+from ictindex.replay import EditionChanged, replay
+from ictindex.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "ictindex-edition-example"
@@ -78,7 +78,7 @@ TINY = """
 
 
 def cli(db: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from plugins.cli import main; main()", "--db", str(db), *args],
+    return subprocess.run([sys.executable, "-c", "from ictindex.cli import main; main()", "--db", str(db), *args],
                           capture_output=True, text=True, cwd=ROOT, timeout=300,
                           env={**os.environ, **(env or {})})
 

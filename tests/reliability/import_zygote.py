@@ -6,7 +6,7 @@ start-ups.  Protocol, one line each way:
     stdin:  DB<TAB>FILE        stdout: PID          (the child runs `ictindex --db DB import FILE`)
     stdin:  (any line)         stdout: STATUS       (os.waitpid status once the child is gone)
 
-The child is the real command (`plugins.cli`, click, the app, the store) in a fresh process
+The child is the real command (`ictindex.cli`, click, the app, the store) in a fresh process
 image forked before any database was opened; the test kills it with SIGKILL by its PID.
 """
 
@@ -17,7 +17,7 @@ import sys
 
 os.environ["ICTINDEX_ACTOR"] = "crash-test"
 
-from plugins.cli import build_cli  # noqa: E402
+from ictindex.cli import build_cli  # noqa: E402
 from plugins.manager import get_registry  # noqa: E402
 
 cli = build_cli()

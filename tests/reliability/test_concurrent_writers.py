@@ -23,7 +23,7 @@ from events.interface import ConcurrencyError
 from events.store import EventStore
 from events.types import IndicatorSubmitted
 from events.verify import verify
-from plugins.app import Ictindex
+from ictindex.app import Ictindex
 
 WRITERS = 4
 READERS = 2

@@ -34,7 +34,7 @@ import pytest
 from events.store import EventStore
 from events.types import UnitRegistered
 from events.verify import verify
-from plugins.app import Ictindex
+from ictindex.app import Ictindex
 
 ROOT = Path(__file__).resolve().parents[2]
 ZYGOTE = Path(__file__).with_name("import_zygote.py")
@@ -180,7 +180,7 @@ def write_locked(self, conn, *a, **k):
     return original(self, Conn(conn), *a, **k)
 
 store.EventStore._write_locked = write_locked
-from plugins.cli import main
+from ictindex.cli import main
 sys.argv = ["ictindex", *sys.argv[1:-1]]
 main()
 """

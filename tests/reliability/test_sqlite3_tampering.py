@@ -31,8 +31,8 @@ from click.testing import CliRunner
 from events.canonical import encode_event, leaf_hash_hex
 from events.schema import TRIGGERS
 from events.store import EventStore
-from plugins.app import Ictindex
-from plugins.cli import build_cli
+from ictindex.app import Ictindex
+from ictindex.cli import build_cli
 
 SQLITE3 = shutil.which("sqlite3")
 TOOL = "sqlite3-cli" if SQLITE3 else "python-sqlite3"

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from events.verify import verify
-from plugins import replay
-from plugins.app import Ictindex
+from ictindex import replay
+from ictindex.app import Ictindex
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT = 120  # seconds a process waits for the other before the test fails (never reached)
@@ -60,7 +60,7 @@ def _held_write(path: str, op: str, args: tuple, kwargs: dict, checked, go, resu
 def _cli(db: Path, *args) -> subprocess.CompletedProcess:
     """Process B: the ictindex command, in a process of its own."""
     env = dict(os.environ, ICTINDEX_ACTOR="process-b")
-    return subprocess.run([sys.executable, "-c", "from plugins.cli import main; main()",
+    return subprocess.run([sys.executable, "-c", "from ictindex.cli import main; main()",
                            "--db", str(db), *map(str, args)],
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=WAIT)
 

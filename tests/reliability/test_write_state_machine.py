@@ -26,12 +26,12 @@ from events.inputs import InputErrors
 from events.interface import ConcurrencyError, EventNotFound
 from events.types import IndicatorSubmitted, MethodologyAdopted, RankingPublished
 from events.verify import verify
-from plugins import replay
-from plugins.app import Ictindex
-from plugins.errors import UsageError
+from ictindex import replay
+from ictindex.app import Ictindex
+from ictindex.errors import UsageError
 from plugins.manager import EditionEntry, PluginError, get_registry
-from plugins.projections import Projections
-from plugins.projections_check import check_projections
+from ictindex.projections import Projections
+from ictindex.projections_check import check_projections
 
 YEAR = 2021
 UNITS = ("A", "B", "C")

@@ -10,8 +10,8 @@ import pytest
 def small_log(tmp_path_factory) -> Path:
     """A synthetic two-year log of 40 units (every rule kind of local-ict@2020, corrections and
     retractions), built once; tests copy it before writing."""
-    from plugins.app import Ictindex
-    from plugins.synthetic import Spec, build_log
+    from ictindex.app import Ictindex
+    from ictindex.bench.synthetic import Spec, build_log
 
     path = tmp_path_factory.mktemp("scale") / "small.db"
     with Ictindex.open(path) as app:

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 
 from engine.cells import Submitted, cell_seqs
 from events.types import IndicatorSubmitted
-from plugins.app import Ictindex
-from plugins.errors import UsageError
-from plugins.projections import TABLES, Projections
-from plugins.projections_check import check_projections
-from plugins.replay import replay
+from ictindex.app import Ictindex
+from ictindex.errors import UsageError
+from ictindex.projections import TABLES, Projections
+from ictindex.projections_check import check_projections
+from ictindex.replay import replay
 
 YEAR = 2021
 
@@ -55,7 +55,7 @@ def _apply(app: Ictindex, op: str, pick: int, delta: int) -> None:
             else:
                 return
             if op == "batch":  # several corrections in one batch (one transaction)
-                from plugins import importing
+                from ictindex import importing
 
                 payloads = [importing.check_correction(state, app.registry, sub, raw, reason="t")]
                 other_uid, _, other = cells[(pick * 7 + 3) % len(cells)]

@@ -8,9 +8,9 @@ from click.testing import CliRunner
 
 from engine.result import result_hash
 from events.store import EventStore
-from plugins.app import Ictindex
-from plugins.cli import build_cli
-from plugins.replay import replay
+from ictindex.app import Ictindex
+from ictindex.cli import build_cli
+from ictindex.replay import replay
 
 
 def test_read_years_is_the_filtered_log(small_log):
@@ -39,7 +39,7 @@ def test_replaying_one_year_reads_only_it_and_gives_the_same_result(small_log):
 
 
 def test_the_generator_is_reproducible(tmp_path):
-    from plugins.synthetic import Spec, build_log
+    from ictindex.bench.synthetic import Spec, build_log
 
     values = []
     for name in ("a.db", "b.db"):
@@ -65,7 +65,7 @@ def test_bench_runs_to_the_end(monkeypatch):
     # the report plots (docs/performance.md): one point per report in the units panel
     import xml.etree.ElementTree as ET
 
-    from plugins.bench_plot import scaling_svg
+    from ictindex.bench.bench_plot import scaling_svg
 
     bigger = json.loads(result.output)
     bigger["params"]["units"] = 1000
@@ -78,7 +78,7 @@ def test_bench_runs_to_the_end(monkeypatch):
 
 def test_bench_pairs_each_phase_with_its_floor(monkeypatch):
     """A slow spell that hits one pair scales both sides of its ratio; the order alternates."""
-    from plugins import bench
+    from ictindex.bench import bench
 
     clock = [0.0]
     calls: list[str] = []

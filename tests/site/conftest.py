@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from plugins import replay
-from plugins.app import Ictindex
-from plugins.cli import build_cli
-from plugins.site import build_site
+from ictindex import replay
+from ictindex.app import Ictindex
+from ictindex.cli import build_cli
+from ictindex.site import build_site
 
 from hostile_site_data import HOSTILE_AUTHORITY, HOSTILE_REASON, HOSTILE_UNITS
 

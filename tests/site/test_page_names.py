@@ -12,9 +12,9 @@ from pathlib import Path
 
 from hypothesis import example, given, settings, strategies as st
 
-from plugins.app import Ictindex
-from plugins.site import build_site, unit_id_of_slug, unit_slug
-from plugins.site.names import SLUG_MAX
+from ictindex.app import Ictindex
+from ictindex.site import build_site, unit_id_of_slug, unit_slug
+from ictindex.site.names import SLUG_MAX
 
 SAMPLE_UNITS = Path(__file__).resolve().parents[2] / "plugins" / "sample" / "units.csv"
 DEVICES = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", "CLOCK$",

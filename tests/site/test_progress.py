@@ -6,9 +6,9 @@ import io
 
 import pytest
 
-from plugins import progress
-from plugins.app import Ictindex
-from plugins.site import build_site
+from ictindex import progress
+from ictindex.app import Ictindex
+from ictindex.site import build_site
 
 
 class FakeTerminal(io.StringIO):

@@ -8,7 +8,7 @@ import re
 from click.testing import CliRunner
 from test_site_static import check_site
 
-from plugins.cli import build_cli
+from ictindex.cli import build_cli
 
 
 def test_robustness_page_shows_each_tiers_rank_intervals_as_the_command_does(sample_db, tmp_path,

@@ -15,8 +15,8 @@ from urllib.parse import unquote, urlsplit
 
 from hostile_site_data import HOSTILE_AUTHORITY, HOSTILE_REASON, HOSTILE_UNITS, XSS
 
-from plugins.app import Ictindex
-from plugins.site import build_site, unit_slug
+from ictindex.app import Ictindex
+from ictindex.site import build_site, unit_slug
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -242,8 +242,8 @@ def test_templates_and_css_are_package_data():
     for f in files:
         ok = False
         for package, patterns in data.items():
-            if package in ("*", "plugins.site"):
+            if package in ("*", "ictindex.site"):
                 ok = ok or any(f in set(site_dir.glob(pattern)) for pattern in patterns)
         assert ok, (f"{f.relative_to(REPO)} is not covered by [tool.setuptools.package-data] in "
-                    "pyproject.toml: add \"plugins.site\" = [\"templates/*.html\", "
+                    "pyproject.toml: add \"ictindex.site\" = [\"templates/*.html\", "
                     "\"static/*.css\", \"static/*.svg\"]")

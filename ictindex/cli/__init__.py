@@ -1,0 +1,156 @@
+"""The `ictindex` command: a thin layer over `ictindex.app.Ictindex`.
+
+Commands that write check everything first and append one atomic batch; commands that print a
+table can print JSON (`--format json`).  Errors go to stderr without a traceback and exit 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+
+import click
+
+from events.inputs import InputErrors
+from events.interface import ConcurrencyError, EventNotFound, store_problem
+from ictindex.app import Ictindex, default_db_path
+from ictindex.errors import Refused
+from plugins.manager import PluginError
+
+FORMATS = click.Choice(["table", "json"])
+# Years a ranking can be of: also keeps a huge number from reaching SQLite (which overflows).
+YEAR = click.IntRange(1, 9999)
+
+
+def fail(message: str, status: int = 2) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(status)
+
+
+# What people cause.  Anything else is a bug in the tool and keeps its traceback.
+USER_ERRORS = (Refused, PluginError, EventNotFound, ConcurrencyError)
+
+
+def handle_errors(f):
+    """Turn the errors people cause into a message and exit status 2, never a traceback."""
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        try:
+            return f(*args, **kwargs)
+        except InputErrors as e:
+            for error in e.errors:
+                click.echo(str(error), err=True)
+            click.echo(f"{len(e.errors)} error(s); nothing was recorded.", err=True)
+            sys.exit(2)
+        except USER_ERRORS as e:
+            fail(str(e))
+        except Exception as e:  # the store's database refused: locked, disk full, read-only
+            message = store_problem(e)
+            if message is None:
+                raise
+            fail(message)
+
+    return wrapper
+
+
+# Commands that only read the log: they open it read-only (SQLite `mode=ro`), so they never
+# create a file, switch it to WAL, add a table or write a derived one.  Any other command
+# (plugins' too) opens it for writing.
+READ_ONLY_COMMANDS = frozenset({
+    "log", "checkpoint", "verify", "prove", "rank", "explain", "diff", "export", "site",
+    "methodologies", "plugins", "projections check",
+})
+
+
+class Context:
+    def __init__(self, db: str) -> None:
+        self.db = db
+        self._app: Ictindex | None = None
+        self.check_schema = True  # `verify` reports a differing schema instead of refusing it
+
+    @property
+    def app(self) -> Ictindex:
+        if self._app is None:
+            read_only = self.read_only()
+            self._app = Ictindex.open(self.db, read_only=read_only,
+                                      check_schema=self.check_schema or not read_only)
+        return self._app
+
+    @staticmethod
+    def read_only() -> bool:
+        """Whether the command being run is one of `READ_ONLY_COMMANDS`."""
+        ctx = click.get_current_context(silent=True)
+        names = []
+        while ctx is not None and ctx.parent is not None:
+            names.append(ctx.info_name)
+            ctx = ctx.parent
+        return " ".join(reversed(names)) in READ_ONLY_COMMANDS
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ictindex", message="ictindex %(version)s")
+@click.option("--db", type=click.Path(dir_okay=False), default=None,
+              help="The log's SQLite file (default: $ICTINDEX_DB, else ./ictindex.db).")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None) -> None:
+    """Reproducible ICT Index rankings from an append-only, tamper-evident event log."""
+    c = Context(db or default_db_path())
+    ctx.obj = c
+    ctx.call_on_close(c.close)
+
+
+def actor_option(f):
+    return click.option("--actor", default=None,
+                        help="Who records this (default: $ICTINDEX_ACTOR, else the login name).")(f)
+
+
+def after_publication_options(f):
+    f = click.option("--authority", default="",
+                     help="The decision or letter that accepts the values (with --reason).")(f)
+    f = click.option("--reason", default="",
+                     help="Why values come in after the year and tier were published, or "
+                          "again after a retraction (required then, as for a correction).")(f)
+    return f
+
+
+def input_options(f):
+    f = click.option("--delimiter", type=click.Choice([",", ";", "tab"]), default=",",
+                     show_default=True, help="CSV column separator.")(f)
+    f = click.option("--decimal-comma", is_flag=True,
+                     help="Values use a decimal comma (0,75); needs --delimiter ';' or tab.")(f)
+    return f
+
+
+def reader_options(delimiter: str, decimal_comma: bool, sheet: str | None = None) -> dict:
+    options = {"delimiter": "\t" if delimiter == "tab" else delimiter, "decimal_comma": decimal_comma}
+    if sheet is not None:
+        options["sheet"] = sheet
+    return options
+
+
+def build_cli() -> click.Group:
+    """The command group with the commands plugins add through `register_commands`."""
+    from plugins.manager import add_plugin_commands
+
+    add_plugin_commands(cli)
+    return cli
+
+
+def main() -> None:
+    try:
+        build_cli()(prog_name="ictindex")
+    except BrokenPipeError:
+        # The reader stopped reading (`ictindex log | head -1`): stop quietly, as the Python
+        # docs recommend, pointing stdout at devnull so the flush at exit cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)

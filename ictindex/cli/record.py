@@ -1,0 +1,164 @@
+"""Recording: init, units import, import, submit, correct, retract, and the log's listing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from msgspec import UNSET
+
+from ictindex import output
+from ictindex.cli import (FORMATS, YEAR, Context, actor_option, after_publication_options, handle_errors,
+                          input_options, pass_ctx, reader_options)
+from plugins import hookimpl
+
+
+@click.command()
+@pass_ctx
+@handle_errors
+def init(c: Context) -> None:
+    """Create the log (an empty SQLite file) if it does not exist."""
+    existed = Path(c.db).exists()
+    size = c.app.store.last_seq()
+    click.echo(f"{'Opened' if existed else 'Created'} {c.db} ({size} events)")
+
+
+@click.group()
+def units() -> None:
+    """Register the units that are ranked."""
+
+
+@units.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@actor_option
+@input_options
+@click.option("--sheet", default=None, help="XLSX: the sheet to read (needed with several).")
+@pass_ctx
+@handle_errors
+def units_import(c: Context, file: str, actor: str | None, delimiter: str, decimal_comma: bool,
+                 sheet: str | None) -> None:
+    """Register units from a CSV or XLSX file: unit_id, tier, name, parent_id[, from_year].
+
+    Every row is checked first, with the hierarchy (communes under districts, departments
+    without a parent, no cycles) against the units already in the log; all errors are listed
+    as FILE:ROW:COLUMN: message and nothing is recorded.
+    """
+    options = {"delimiter": "\t" if delimiter == "tab" else delimiter}
+    if sheet is not None:
+        options["sheet"] = sheet
+    events = c.app.import_units(file, actor=actor, **options)
+    click.echo(f"Registered {len(events)} unit(s) from {file}" + _range(events))
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@actor_option
+@input_options
+@click.option("--sheet", default=None, help="XLSX: the sheet to read (needed with several).")
+@after_publication_options
+@pass_ctx
+@handle_errors
+def import_(c: Context, file: str, actor: str | None, delimiter: str, decimal_comma: bool,
+            sheet: str | None, reason: str, authority: str) -> None:
+    """Record the submissions of a CSV or XLSX file, all or nothing.
+
+    Columns: year, unit_id, indicator, value[, evidence, note].  Every row is checked first;
+    errors are listed as FILE:ROW:COLUMN: message and nothing is recorded.
+    """
+    events = c.app.import_submissions(file, actor=actor, reason=reason, authority=authority,
+                                      **reader_options(delimiter, decimal_comma, sheet))
+    click.echo(f"Recorded {len(events)} submission(s) from {file}" + _range(events))
+
+
+def _range(events) -> str:
+    if not events:
+        return " (nothing new: all already recorded)"
+    return f" (seq {events[0].seq}–{events[-1].seq})" if len(events) > 1 else f" (seq {events[0].seq})"
+
+
+@click.command()
+@click.option("--year", type=YEAR, required=True)
+@click.argument("unit")
+@click.argument("indicator")
+@click.argument("value")
+@click.option("--evidence", default="", help="Document number and date, e.g. '45/BC-UBND 02/03/2021'.")
+@click.option("--note", default="")
+@click.option("--decimal-comma", is_flag=True, help="VALUE uses a decimal comma.")
+@after_publication_options
+@actor_option
+@pass_ctx
+@handle_errors
+def submit(c: Context, year: int, unit: str, indicator: str, value: str, evidence: str, note: str,
+           decimal_comma: bool, reason: str, authority: str, actor: str | None) -> None:
+    """Record one indicator value of UNIT for a year."""
+    event = c.app.submit(year, unit, indicator, value, evidence=evidence, note=note, actor=actor,
+                         decimal_comma=decimal_comma, reason=reason, authority=authority)
+    if event is None:
+        click.echo("Already recorded: nothing new.")
+    else:
+        click.echo(f"Recorded #{event.seq} {event.event_id}")
+
+
+@click.command()
+@click.argument("event")
+@click.argument("value")
+@click.option("--reason", required=True, help="Why the value changes.")
+@click.option("--authority", default="", help="The decision or letter that accepts it.")
+@click.option("--decimal-comma", is_flag=True, help="VALUE uses a decimal comma.")
+@actor_option
+@pass_ctx
+@handle_errors
+def correct(c: Context, event: str, value: str, reason: str, authority: str, decimal_comma: bool,
+            actor: str | None) -> None:
+    """Correct the submission EVENT (a seq or an event id) to VALUE."""
+    e = c.app.correct(event, value, reason=reason, authority=authority, actor=actor,
+                      decimal_comma=decimal_comma)
+    click.echo(f"Recorded correction #{e.seq} {e.event_id} of #{c.app.event(e.payload.corrects).seq}")
+
+
+@click.command()
+@click.argument("event")
+@click.option("--reason", required=True)
+@click.option("--authority", default="")
+@actor_option
+@pass_ctx
+@handle_errors
+def retract(c: Context, event: str, reason: str, authority: str, actor: str | None) -> None:
+    """Withdraw the submission or correction EVENT (a seq or an event id)."""
+    e = c.app.retract(event, reason=reason, authority=authority, actor=actor)
+    click.echo(f"Recorded retraction #{e.seq} {e.event_id} of #{c.app.event(e.payload.retracts).seq}")
+
+
+@click.command()
+@click.option("--year", type=YEAR, default=None)
+@click.option("--unit", default=None)
+@click.option("--indicator", default=None)
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@pass_ctx
+@handle_errors
+def log(c: Context, year: int | None, unit: str | None, indicator: str | None, fmt: str) -> None:
+    """List events, oldest first."""
+    events = list(c.app.store.read(year=year, unit_id=unit, indicator=indicator))
+    if fmt == "json":
+        click.echo(output.to_json(events))
+        return
+    rows = [(e.seq, e.recorded_at.strftime("%Y-%m-%d %H:%M:%S"), e.actor,
+             type(e.payload).__struct_config__.tag, _summary(e.payload)) for e in events]
+    click.echo(output.table(["seq", "recorded (UTC)", "actor", "type", "what"], rows, right=[0]))
+
+
+def _summary(p) -> str:
+    parts = []
+    for name in ("year", "tier", "unit_id", "indicator", "name", "edition", "value", "corrects",
+                 "retracts", "reason", "evidence", "decision"):
+        v = getattr(p, name, None)
+        if v not in (None, "") and v is not UNSET:
+            text = output.cell(getattr(v, "choice", v))
+            parts.append(f"{name}={text if len(text) <= 60 else text[:59] + '…'}")
+    return " ".join(parts)
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    for command in (init, units, import_, submit, correct, retract, log):
+        cli.add_command(command)
