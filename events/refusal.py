@@ -1,4 +1,4 @@
-"""The base of every error its user causes, for the layers below `plugins/` to raise.
+"""The base of every error its user causes, for the layers below `ictindex/` to raise.
 
 A command line prints a `Refused` as one line and exits with status 2; anything else that
 escapes is a bug in the tool and keeps its traceback.  `ictindex.errors.UsageError` is one.

@@ -1,6 +1,6 @@
 """The hooks a plugin can implement: the public extension API of ictindex.
 
-Built-in editions and rule kinds are ordinary plugins that implement these same hooks
+Built-in editions, rule kinds and commands are ordinary plugins that implement these same hooks
 (`plugins.manager.DEFAULT_PLUGINS`); third-party packages are found through the `ictindex`
 entry-point group.
 """

@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("engine", "plugins", "events", "methodologies")
+PACKAGES = ("ictindex", "engine", "plugins", "events", "methodologies")
 
 
 def _package_of(path: Path) -> Path:

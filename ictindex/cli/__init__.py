@@ -1,5 +1,11 @@
 """The `ictindex` command: a thin layer over `ictindex.app.Ictindex`.
 
+This module holds the root group and what every command shares (the context with the open
+log, the options, the mapping of errors to messages).  The commands themselves live in one
+module per subject (`record`, `log`, `editions`, `replay`, `publish`, `analysis`, `bench`,
+`demo`), each a built-in plugin that adds them through `register_commands`; `build_cli()`
+collects them with the installed plugins' commands.
+
 Commands that write check everything first and append one atomic batch; commands that print a
 table can print JSON (`--format json`).  Errors go to stderr without a traceback and exit 2.
 """
@@ -138,7 +144,8 @@ def reader_options(delimiter: str, decimal_comma: bool, sheet: str | None = None
 
 
 def build_cli() -> click.Group:
-    """The command group with the commands plugins add through `register_commands`."""
+    """The command group with every command: the built-in command modules' and the installed
+    plugins', all added through `register_commands`."""
     from plugins.manager import add_plugin_commands
 
     add_plugin_commands(cli)

@@ -6,6 +6,9 @@ A page that starts with ``<!-- docs-test: sample -->`` is checked: in a fresh fo
 the next ``$``) is what it must print.  In the expected text a line ``[...]`` skips any number
 of lines, and ``<any>`` matches any run of characters within a line (for event ids and times
 of events the page itself records).
+
+docs/api.md's ```python blocks run in order in one namespace, each printing what the ```text
+block after it shows (same matching).
 """
 
 from __future__ import annotations
@@ -95,3 +98,25 @@ def test_the_stand_alone_proof_check_in_events_md_accepts_real_proofs(sample_db,
         args = (proof["proof"]["index"], proof["proof"]["size"], proof["proof"]["path"])
         assert check_inclusion(proof["event"].encode("utf-8"), *args, root)
         assert not check_inclusion(proof["event"].encode("utf-8").replace(b"\"seq\":", b"\"seq\": "), *args, root)
+
+
+def python_steps(text: str) -> list[tuple[str, list[str]]]:
+    """Each ```python block of a page with the ```text block right after it (what it prints),
+    or no lines when none follows."""
+    steps = []
+    for code, shown in re.findall(r"```python\n(.*?)```\n(?:\n```text\n(.*?)```)?", text, flags=re.S):
+        steps.append((code, shown.rstrip("\n").splitlines()))
+    return steps
+
+
+def test_the_python_api_page_drives_a_whole_year(tmp_path, monkeypatch, capsys):
+    """docs/api.md: its blocks, run in order in one namespace, print what the page shows."""
+    monkeypatch.chdir(tmp_path)
+    steps = python_steps((DOCS / "api.md").read_text(encoding="utf-8"))
+    assert len(steps) >= 5
+    namespace: dict = {}
+    for code, expected in steps:
+        exec(compile(code, "docs/api.md", "exec"), namespace)
+        actual = capsys.readouterr().out.rstrip("\n").splitlines()
+        assert matches(expected, actual), f"docs/api.md:\n{code}\nprinted:\n" + "\n".join(actual)
+    assert (tmp_path / "year.db").exists()

@@ -16,7 +16,7 @@ from ictindex.app import Ictindex
 from ictindex.site import build_site, unit_id_of_slug, unit_slug
 from ictindex.site.names import SLUG_MAX
 
-SAMPLE_UNITS = Path(__file__).resolve().parents[2] / "plugins" / "sample" / "units.csv"
+SAMPLE_UNITS = Path(__file__).resolve().parents[2] / "ictindex" / "sample" / "units.csv"
 DEVICES = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", "CLOCK$",
            *(f"{d}{n}" for d in ("COM", "LPT") for n in "0123456789")}
 

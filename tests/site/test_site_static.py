@@ -236,7 +236,7 @@ def test_templates_and_css_are_package_data():
     """A wheel must ship the site's templates and stylesheet (pyproject's package-data)."""
     config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     data = config["tool"]["setuptools"]["package-data"]
-    site_dir = REPO / "plugins" / "site"
+    site_dir = REPO / "ictindex" / "site"
     files = [p for p in site_dir.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")]
     assert files
     for f in files:
