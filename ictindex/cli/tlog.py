@@ -28,7 +28,7 @@ from ictindex.app import default_actor
 from ictindex.cli import Context, actor_option, handle_errors, pass_ctx
 from ictindex.errors import UsageError, file_problem
 
-VERIFIER = Path(__file__).resolve().parent / "site" / "static" / "verify_tlog.py"
+VERIFIER = Path(__file__).resolve().parents[1] / "site" / "static" / "verify_tlog.py"
 _MAX_ENTRY = 0xFFFF  # an entry bundle's length prefix is a uint16
 
 

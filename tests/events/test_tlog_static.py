@@ -18,7 +18,7 @@ import c2sp_reference as ref
 from events.store import EventStore
 from ictindex.cli import build_cli
 
-VERIFIER = Path(__file__).resolve().parents[2] / "plugins" / "site" / "static" / "verify_tlog.py"
+VERIFIER = Path(__file__).resolve().parents[2] / "ictindex" / "site" / "static" / "verify_tlog.py"
 NAME = "ictindex.example/brvt"
 
 
