@@ -31,6 +31,7 @@ from events.merkle import Checkpoint
 from events.types import Event, MethodologyAdopted, Payload
 from ictindex import analysis, importing, replay, verification
 from ictindex.errors import UsageError
+from ictindex.projections_check import ProjectionCheck, check_projections
 from ictindex.replay import Published, Replay
 from plugins.manager import Registry, get_registry
 
@@ -269,6 +270,12 @@ class Ictindex:
         return build_site(self, year, out, as_of=as_of, db_name=db_name,
                           robustness_samples=robustness_samples, robustness_seed=robustness_seed)
 
+    def readoption_diff(self, year: int, tier: str, edition: str, *,
+                        state: LogState | None = None) -> RankingDiff:
+        """What adopting `edition` for `tier` of `year` instead of the adopted one would
+        change (`adopt` prints it before re-adopting)."""
+        return replay.readoption_diff(self, year, tier, edition, state=state)
+
     # -- checking ----------------------------------------------------------------------------
 
     def verify(self, checkpoint: Checkpoint | str | None = None) -> verification.Verification:
@@ -284,6 +291,24 @@ class Ictindex:
         if isinstance(checkpoint, str):
             checkpoint = Checkpoint.parse(checkpoint)
         return verification.prove(self, ref, checkpoint)
+
+    # -- projections: derived tables beside the log -------------------------------------------
+
+    def rebuild_projections(self) -> dict[str, int]:
+        """Drop and rebuild the projections from a full replay of every year."""
+        from ictindex.projections import Projections
+
+        return Projections.of(self).rebuild()
+
+    def drop_projections(self) -> None:
+        """Drop the projection tables (the log is untouched)."""
+        from ictindex.projections import Projections
+
+        Projections.of(self).drop()
+
+    def check_projections(self) -> ProjectionCheck:
+        """Compare the projections with a full replay."""
+        return check_projections(self)
 
     # -- writing ---------------------------------------------------------------------------
 
