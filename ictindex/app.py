@@ -28,8 +28,9 @@ from engine.result import Explanation, Ranking
 from engine.robustness import Robustness
 from events.interface import ConcurrencyError, EventLog, EventNotFound
 from events.merkle import Checkpoint
-from events.types import Event, MethodologyAdopted, Payload
-from ictindex import analysis, importing, replay, verification
+from events.note import Signer, Verifier
+from events.types import Event, MethodologyAdopted, Payload, SigningKeyRegistered
+from ictindex import analysis, importing, replay, tlog, verification
 from ictindex.errors import UsageError
 from ictindex.projections_check import ProjectionCheck, check_projections
 from ictindex.replay import Published, Replay
@@ -292,6 +293,15 @@ class Ictindex:
             checkpoint = Checkpoint.parse(checkpoint)
         return verification.prove(self, ref, checkpoint)
 
+    def key_event(self, verifier: Verifier) -> int | None:
+        """The seq of the event that records `verifier`'s key in the log, None if none does."""
+        return tlog.registered(self.store, verifier)
+
+    def tiles(self, out: str | Path, signer: Signer, size: int | None = None) -> tlog.Tiles:
+        """Write the log (its first `size` events) under `out` as C2SP tlog tiles with its
+        checkpoint signed by `signer`: any static web host can serve them."""
+        return tlog.write_tiles(self, out, signer, size)
+
     # -- projections: derived tables beside the log -------------------------------------------
 
     def rebuild_projections(self) -> dict[str, int]:
@@ -352,6 +362,15 @@ class Ictindex:
         """`import_submissions`: the `ictindex import` command."""
         return self.import_submissions(path, actor=actor, reason=reason, authority=authority,
                                        **options)
+
+    def register_key(self, verifier: Verifier, *, reason: str = "",
+                     actor: str | None = None) -> list[Event]:
+        """Record the public key (and its name) that signs the log's checkpoints; [] when it
+        is recorded already."""
+        text = verifier.text()
+        payload = SigningKeyRegistered(name=verifier.name, key=text, reason=reason)
+        return self.store.append([payload], actor=actor or default_actor(),
+                                 keys=[f"signing-key:{text}"])
 
     def submit(self, year: int, unit_id: str, indicator: str, value: str, *,
                evidence: str = "", note: str = "", actor: str | None = None,

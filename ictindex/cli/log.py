@@ -13,7 +13,7 @@ from events.note import NoteError, open_checkpoint, sign_checkpoint
 from plugins import hookimpl
 from ictindex import output
 from ictindex.cli import FORMATS, Context, handle_errors, pass_ctx
-from ictindex.cli.tlog import load_signer, load_verifier, registered
+from ictindex.cli.tlog import load_signer, load_verifier
 from ictindex.errors import UsageError, file_problem
 
 
@@ -83,7 +83,7 @@ def verify(c: Context, checkpoint_text: str | None, key_file: str | None, fmt: s
         if v.frontier_problem:
             click.echo(v.frontier_problem)
         if verifier is not None:
-            seq = registered(c.app.store, verifier)
+            seq = c.app.key_event(verifier)
             click.echo(f"signature by {verifier.name} OK; the key is "
                        + (f"recorded in the log as event #{seq}" if seq is not None else
                           "NOT recorded in the log (`ictindex key register`)"))
