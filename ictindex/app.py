@@ -17,7 +17,7 @@ import datetime as dt
 import getpass
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 import attrs
 
@@ -185,6 +185,11 @@ class Ictindex:
     def event(self, ref: str | int) -> Event:
         """An event by seq (`42`, `#42`) or event id."""
         return self.store.get(parse_event_ref(ref))
+
+    def log(self, *, year: int | None = None, unit_id: str | None = None,
+            indicator: str | None = None) -> Iterator[Event]:
+        """The events, oldest first (only those of `year`, `unit_id`, `indicator` when given)."""
+        return self.store.read(year=year, unit_id=unit_id, indicator=indicator)
 
     def known_key(self, key: str) -> bool:
         """Whether an event with this idempotency key is in the log."""

@@ -138,7 +138,7 @@ def retract(c: Context, event: str, reason: str, authority: str, actor: str | No
 @handle_errors
 def log(c: Context, year: int | None, unit: str | None, indicator: str | None, fmt: str) -> None:
     """List events, oldest first."""
-    events = list(c.app.store.read(year=year, unit_id=unit, indicator=indicator))
+    events = list(c.app.log(year=year, unit_id=unit, indicator=indicator))
     if fmt == "json":
         click.echo(output.to_json(events))
         return
