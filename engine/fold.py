@@ -220,6 +220,9 @@ class LogState:
         self._kept: dict[int, Event] | None = None if source is not None else {}
         self.source: EventSource = source if source is not None else self._read_kept
         self.last_seq = 0
+        # The years whose events were folded, when only some were read (the others are then
+        # empty here, not absent from the log); None when the whole log was folded.
+        self.loaded_years: frozenset[int] | None = None
         self.last_recorded_at: dt.datetime | None = None
         self.anomalies: list[Anomaly] = []
         self._units: dict[str, _UnitRecord] = {}

@@ -54,7 +54,7 @@ def rescore(app: "Ictindex", base: Replay, year: int, tier: str, methodology: Me
     if tier not in methodology.tiers:
         raise UsageError(f"{methodology.id} has no {tier} tier")
     state = base.state
-    loaded = getattr(state, "loaded_years", None)
+    loaded = state.loaded_years
     if needs_previous(methodology, tier) and loaded is not None and year - 1 not in loaded:
         # carry_forward reads last year's values: fold that year too, at the same point
         state = app.state(AsOf(kind="seq", seq=base.seq), year=year, tier=tier,

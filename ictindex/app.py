@@ -17,17 +17,28 @@ import datetime as dt
 import getpass
 import os
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 import attrs
 
 from engine.asof import AsOf, parse_as_of
+from engine.diff import RankingDiff
 from engine.fold import LogState, fold
+from engine.result import Explanation, Ranking
+from engine.robustness import Robustness
 from events.interface import ConcurrencyError, EventLog, EventNotFound
-from events.types import Event, MethodologyAdopted, Payload
-from ictindex import importing
+from events.merkle import Checkpoint
+from events.note import Signer, Verifier
+from events.types import Event, MethodologyAdopted, Payload, SigningKeyRegistered
+from ictindex import analysis, importing, replay, tlog, verification
 from ictindex.errors import UsageError
+from ictindex.projections_check import ProjectionCheck, check_projections
+from ictindex.replay import Published, Replay
 from plugins.manager import Registry, get_registry
+
+if TYPE_CHECKING:
+    from ictindex.export import ExportResult
+    from ictindex.site import SiteResult
 
 DEFAULT_DB = "ictindex.db"
 MEMORY = "memory:"  # `Ictindex.open(MEMORY)`: a log held in this process only (events.memory)
@@ -59,6 +70,9 @@ class Ictindex:
 
     store: EventLog
     registry: Registry = attrs.field(factory=get_registry)
+    # The last checkpoint computed by `checkpoint_at`: ranking several tiers of one state (the
+    # site, the demo) hashes the log once.
+    _last_checkpoint: tuple[int, Checkpoint | None] | None = attrs.field(default=None, init=False)
 
     @classmethod
     def open(
@@ -129,7 +143,7 @@ class Ictindex:
         state = fold(self.store.read_years(wanted, as_of_seq=seq, as_of_time=time, lean=True),
                      source=self.store.events_by_seq)
         state.last_seq = self.store.last_seq_as_of(seq, time)
-        state.loaded_years = wanted  # type: ignore[attr-defined]
+        state.loaded_years = wanted
         return state
 
     def resolve_as_of(self, as_of: AsOf | str | None, *, year: int | None = None,
@@ -151,13 +165,165 @@ class Ictindex:
             raise UsageError(f"no ranking of {year} {tier} has been published yet")
         return pub.checkpoint_size, None
 
+    def checkpoint(self, size: int | None = None) -> Checkpoint:
+        """The log's checkpoint (size and Merkle root), or that of its first `size` events."""
+        last = self.store.last_seq()
+        if size is not None and not 0 <= size <= last:
+            raise UsageError(f"--size must be within 0..{last}")
+        return self.store.checkpoint(size)
+
+    def checkpoint_at(self, seq: int) -> Checkpoint | None:
+        """The checkpoint of the first `seq` events (None for none), computed from their
+        leaves: what rank, the annex and the site print as the checkpoint must be the log's,
+        not a derived table's (the Merkle frontier can be edited apart from the log)."""
+        if not seq:
+            return None
+        if self._last_checkpoint is None or self._last_checkpoint[0] != seq:
+            self._last_checkpoint = (seq, self.store.checkpoint(seq))
+        return self._last_checkpoint[1]
+
     def event(self, ref: str | int) -> Event:
         """An event by seq (`42`, `#42`) or event id."""
         return self.store.get(parse_event_ref(ref))
 
+    def log(self, *, year: int | None = None, unit_id: str | None = None,
+            indicator: str | None = None) -> Iterator[Event]:
+        """The events, oldest first (only those of `year`, `unit_id`, `indicator` when given)."""
+        return self.store.read(year=year, unit_id=unit_id, indicator=indicator)
+
     def known_key(self, key: str) -> bool:
         """Whether an event with this idempotency key is in the log."""
         return self.store.has_key(key)
+
+    # -- replaying: what the log says, through an edition ----------------------------------
+
+    def replay(self, year: int, tier: str, *, as_of: AsOf | str | None = None,
+               edition: str | None = None, allow_changed_edition: bool = False,
+               state: LogState | None = None) -> Replay:
+        """`tier` of `year` scored and ranked as of `as_of`, with what it was computed from
+        (`ictindex.replay.replay`)."""
+        return replay.replay(self, year, tier, as_of=as_of, edition=edition,
+                             allow_changed_edition=allow_changed_edition, state=state)
+
+    def rank(self, year: int, tier: str, *, as_of: AsOf | str | None = None,
+             edition: str | None = None, allow_changed_edition: bool = False) -> Replay:
+        """The ranking of `tier` in `year` (`.ranking`) and its scores (`.scores`).
+
+        `edition` scores with another edition than the adopted one (a what-if, nothing is
+        written); the adopted one must still have the content hash it was adopted with, unless
+        `allow_changed_edition`."""
+        return self.replay(year, tier, as_of=as_of, edition=edition,
+                           allow_changed_edition=allow_changed_edition)
+
+    def publication_check(self, year: int, tier: str, ranking: Ranking) -> dict:
+        """Whether `ranking` reproduces the latest publication of `tier` in `year`."""
+        return replay.publication_check(self, year, tier, ranking)
+
+    def explain(self, unit_id: str, year: int, *, as_of: AsOf | str | None = None,
+                edition: str | None = None, allow_changed_edition: bool = False) -> Explanation:
+        """How `unit_id`'s score in `year` was derived, down to the events behind it."""
+        return replay.explain(self, unit_id, year, as_of=as_of, edition=edition,
+                              allow_changed_edition=allow_changed_edition)
+
+    def diff(self, year: int, tier: str, *, old: AsOf | str, new: AsOf | str = "now",
+             edition: str | None = None, allow_changed_edition: bool = False) -> RankingDiff:
+        """The units whose points or rank changed between two as-of points, and why."""
+        return replay.diff(self, year, tier, old=old, new=new, edition=edition,
+                           allow_changed_edition=allow_changed_edition)
+
+    def publish(self, year: int, tier: str, *, decision: str, date: dt.date | None = None,
+                actor: str | None = None, supersede: bool = False, reason: str = "",
+                allow_missing: bool = False) -> Published:
+        """Record the publication of the current ranking (`ictindex.replay.publish`): the
+        event and the ranking, and whether it was recorded (not already published)."""
+        return replay.publish(self, year, tier, decision=decision, date=date,
+                              actor=actor or default_actor(), supersede=supersede,
+                              reason=reason, allow_missing=allow_missing)
+
+    def whatif(self, year: int, tier: str, assignments: Sequence[str], *,
+               edition: str | None = None, as_of: str | None = None,
+               allow_changed_edition: bool = False) -> analysis.WhatIf:
+        """The ranking under the edition changed by `assignments` (`PATH=VALUE`), and its
+        diff against the edition as it is; nothing is written."""
+        return analysis.whatif(self, year, tier, assignments, edition=edition, as_of=as_of,
+                               allow_changed_edition=allow_changed_edition)
+
+    def robustness(self, year: int, tier: str, *, samples: int, seed: int,
+                   vary: Sequence[str] = (), edition: str | None = None,
+                   as_of: str | None = None, allow_changed_edition: bool = False) -> Robustness:
+        """How robust each unit's rank is under varied weights, policies and tie rules
+        (Monte Carlo, reproducible from `seed`)."""
+        return analysis.robustness(self, year, tier, samples=samples, seed=seed, vary=vary,
+                                   edition=edition, as_of=as_of,
+                                   allow_changed_edition=allow_changed_edition)
+
+    def export(self, year: int, tier: str, out: str | Path, *, fmt: str | None = None,
+               as_of: str | None = None, lang: str = "vi", edition: str | None = None,
+               allow_changed_edition: bool = False, db_name: str | None = None) -> "ExportResult":
+        """Write the ranking of `tier` in `year` as a decision's annex (XLSX or CSV)."""
+        from ictindex.export import export_annex  # openpyxl: loaded only to write an annex
+
+        return export_annex(self, year, tier, out, fmt=fmt, as_of=as_of, lang=lang,
+                            edition=edition, allow_changed_edition=allow_changed_edition,
+                            db_name=db_name)
+
+    def site(self, year: int, out: str | Path, *, as_of: AsOf | str | None = None,
+             db_name: str | None = None, robustness_samples: int = 0,
+             robustness_seed: int = 1) -> "SiteResult":
+        """Write the static transparency site of `year` under the folder `out`."""
+        from ictindex.site import build_site  # Jinja: loaded only to build a site
+
+        return build_site(self, year, out, as_of=as_of, db_name=db_name,
+                          robustness_samples=robustness_samples, robustness_seed=robustness_seed)
+
+    def readoption_diff(self, year: int, tier: str, edition: str, *,
+                        state: LogState | None = None) -> RankingDiff:
+        """What adopting `edition` for `tier` of `year` instead of the adopted one would
+        change (`adopt` prints it before re-adopting)."""
+        return replay.readoption_diff(self, year, tier, edition, state=state)
+
+    # -- checking ----------------------------------------------------------------------------
+
+    def verify(self, checkpoint: Checkpoint | str | None = None) -> verification.Verification:
+        """Recompute every hash from the stored bytes (the log must extend `checkpoint`), then
+        re-derive every publication, the projections, the Merkle frontier and the tiles."""
+        if isinstance(checkpoint, str):
+            checkpoint = Checkpoint.parse(checkpoint)
+        return verification.verify(self, checkpoint)
+
+    def prove(self, ref: str | int, checkpoint: Checkpoint | str) -> verification.Proof:
+        """The stored bytes of the event `ref` (a seq or an event id) and their inclusion
+        proof in `checkpoint`; `.ok` says whether it verifies."""
+        if isinstance(checkpoint, str):
+            checkpoint = Checkpoint.parse(checkpoint)
+        return verification.prove(self, ref, checkpoint)
+
+    def key_event(self, verifier: Verifier) -> int | None:
+        """The seq of the event that records `verifier`'s key in the log, None if none does."""
+        return tlog.registered(self.store, verifier)
+
+    def tiles(self, out: str | Path, signer: Signer, size: int | None = None) -> tlog.Tiles:
+        """Write the log (its first `size` events) under `out` as C2SP tlog tiles with its
+        checkpoint signed by `signer`: any static web host can serve them."""
+        return tlog.write_tiles(self, out, signer, size)
+
+    # -- projections: derived tables beside the log -------------------------------------------
+
+    def rebuild_projections(self) -> dict[str, int]:
+        """Drop and rebuild the projections from a full replay of every year."""
+        from ictindex.projections import Projections
+
+        return Projections.of(self).rebuild()
+
+    def drop_projections(self) -> None:
+        """Drop the projection tables (the log is untouched)."""
+        from ictindex.projections import Projections
+
+        Projections.of(self).drop()
+
+    def check_projections(self) -> ProjectionCheck:
+        """Compare the projections with a full replay."""
+        return check_projections(self)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -195,6 +361,21 @@ class Ictindex:
             lambda state: importing.submissions_from_file(
                 path, state, self.registry, known_key=self.known_key, reason=reason,
                 authority=authority, **options), actor=actor)
+
+    def import_file(self, path: str | Path, *, actor: str | None = None, reason: str = "",
+                    authority: str = "", **options) -> list[Event]:
+        """`import_submissions`: the `ictindex import` command."""
+        return self.import_submissions(path, actor=actor, reason=reason, authority=authority,
+                                       **options)
+
+    def register_key(self, verifier: Verifier, *, reason: str = "",
+                     actor: str | None = None) -> list[Event]:
+        """Record the public key (and its name) that signs the log's checkpoints; [] when it
+        is recorded already."""
+        text = verifier.text()
+        payload = SigningKeyRegistered(name=verifier.name, key=text, reason=reason)
+        return self.store.append([payload], actor=actor or default_actor(),
+                                 keys=[f"signing-key:{text}"])
 
     def submit(self, year: int, unit_id: str, indicator: str, value: str, *,
                evidence: str = "", note: str = "", actor: str | None = None,

@@ -82,19 +82,15 @@ def replay(app: "Ictindex", year: int, tier: str, *, as_of: AsOf | str | None = 
     if tier not in methodology.tiers:
         raise UsageError(f"{methodology.id} has no {tier} tier "
                          f"(it has: {', '.join(sorted(methodology.tiers))})")
-    loaded = getattr(state, "loaded_years", None)
+    loaded = state.loaded_years
     if loaded is not None and year - 1 not in loaded and needs_previous(methodology, tier):
         # carry_forward reads last year's values: fold that year too
         state = app.state(as_of, year=year, tier=tier, years=loaded | {year - 1})
         ys = state.year_state(year)
     previous = state.year_state(year - 1) if needs_previous(methodology, tier) else None
     scores = score_tier(ys, tier, methodology, app.registry.rules, previous=previous)
-    # One checkpoint per folded state: ranking several tiers of one state hashes the log once.
-    memo = getattr(state, "checkpoint_memo", None)
-    if memo is None or memo[0] != seq:
-        memo = (seq, _checkpoint_at(app, seq))
-        state.checkpoint_memo = memo  # type: ignore[attr-defined]
-    checkpoint = memo[1]
+    # The app keeps the last checkpoint: ranking several tiers of one state hashes the log once.
+    checkpoint = app.checkpoint_at(seq)
     provenance = Provenance(
         engine_version=ENGINE_VERSION,
         edition=methodology.id,
@@ -107,15 +103,6 @@ def replay(app: "Ictindex", year: int, tier: str, *, as_of: AsOf | str | None = 
         rule_kinds=app.registry.scoring_code(methodology, tier),
     )
     return Replay(rank_tier(scores, provenance), scores, state, seq)
-
-
-def _checkpoint_at(app: "Ictindex", seq: int):
-    """The checkpoint of the first `seq` events, computed from their leaves: what rank, the
-    annex and the site print as the checkpoint must be the log's, not a derived table's (the
-    Merkle frontier can be edited apart from the log)."""
-    if not seq:
-        return None
-    return app.store.checkpoint(seq)
 
 
 def _edition_for(app, ys, year, tier, explicit, allow_changed):

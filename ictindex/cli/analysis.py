@@ -13,7 +13,7 @@ from engine.diff import render_diff_text
 from engine.robustness import Robustness
 from events.types import TIERS
 from plugins import hookimpl
-from ictindex import analysis, output
+from ictindex import output
 from ictindex.cli import FORMATS, Context, handle_errors, pass_ctx
 from ictindex.cli.replay import ranking_json, replay_options
 from ictindex.errors import UsageError
@@ -47,8 +47,8 @@ def whatif(c: Context, year: int, tier: str, assignments: tuple[str, ...], as_of
     The changed edition must pass the checks an installed edition passes; it is named by its
     own content hash.  Nothing is written to the log.
     """
-    w = analysis.whatif(c.app, year, tier, assignments, edition=edition, as_of=as_of,
-                        allow_changed_edition=allow_changed_edition)
+    w = c.app.whatif(year, tier, assignments, edition=edition, as_of=as_of,
+                     allow_changed_edition=allow_changed_edition)
     base = w.base.ranking.provenance
     if fmt == "json":
         click.echo(output.to_json({
@@ -135,9 +135,8 @@ def robustness(c: Context, year: int, tier: str, samples: int, seed: int, vary: 
     rank.  Reproducible from the seed; the draws are in the JSON output."""
     if samples < 1:
         raise UsageError("--samples must be at least 1")
-    r = analysis.robustness(c.app, year, tier, samples=samples, seed=seed, vary=vary,
-                            edition=edition, as_of=as_of,
-                            allow_changed_edition=allow_changed_edition)
+    r = c.app.robustness(year, tier, samples=samples, seed=seed, vary=vary, edition=edition,
+                         as_of=as_of, allow_changed_edition=allow_changed_edition)
     if chart is not None:
         _write_atomically(chart, rank_interval_svg(r))
     if annex is not None:

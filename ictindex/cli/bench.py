@@ -51,9 +51,7 @@ def projections() -> None:
 @handle_errors
 def projections_rebuild(c: Context) -> None:
     """Drop and rebuild the projections from a full replay of every year."""
-    from ictindex.projections import Projections
-
-    counts = Projections.of(c.app).rebuild()
+    counts = c.app.rebuild_projections()
     click.echo(f"projections rebuilt: {counts['years']} year(s), {counts['tiers']} tier(s), "
                f"{counts['units']} ranked unit(s), up to event #{c.app.store.last_seq()}")
 
@@ -63,9 +61,7 @@ def projections_rebuild(c: Context) -> None:
 @handle_errors
 def projections_drop(c: Context) -> None:
     """Drop the projection tables (the log is untouched)."""
-    from ictindex.projections import Projections
-
-    Projections.of(c.app).drop()
+    c.app.drop_projections()
     click.echo("projections dropped")
 
 
@@ -75,9 +71,7 @@ def projections_drop(c: Context) -> None:
 @handle_errors
 def projections_check(c: Context, fmt: str) -> None:
     """Compare the projections with a full replay (exit status 1 when they differ)."""
-    from ictindex.projections_check import check_projections
-
-    result = check_projections(c.app)
+    result = c.app.check_projections()
     if fmt == "json":
         click.echo(output.to_json(result))
     else:

@@ -10,9 +10,8 @@ import click
 from engine.explain import render_text
 from engine.diff import render_diff_text
 from engine.result import Ranking
-from events.verify import verify as verify_log
 from plugins import hookimpl
-from ictindex import output, replay
+from ictindex import output
 from ictindex.app import Ictindex
 from ictindex.cli import handle_errors
 from ictindex.sample import CORRECTION, DECISION, PUBLISHED, YEAR, build_sample
@@ -77,7 +76,7 @@ def run_demo(app: Ictindex, path: Path, *, kept: bool = True) -> None:
     units = app.state().year_state(YEAR).units
     _heading(f"1. The published rankings of {YEAR}, replayed from the log (as of the publication)")
     for tier in ("department", "district", "commune"):
-        ranking = replay.replay(app, YEAR, tier, as_of="published").ranking
+        ranking = app.rank(YEAR, tier, as_of="published").ranking
         first_id, first, last_id, last = PUBLISHED[tier]
         click.echo(f"\n{TIER_TITLES[tier]} — {len(ranking.rows)} units")
         click.echo(_top_and_bottom(units, ranking))
@@ -88,7 +87,7 @@ def run_demo(app: Ictindex, path: Path, *, kept: bool = True) -> None:
                    f"{'reproduced exactly' if ok else 'NOT REPRODUCED'}")
 
     _heading("2. How was Đất Đỏ's 84.03 derived?  (ictindex explain 753 --year 2020 --as-of published)")
-    text = render_text(replay.explain(app, "753", YEAR, as_of="published"))
+    text = render_text(app.explain("753", YEAR, as_of="published"))
     lines = text.rstrip("\n").splitlines()
     cut = next((i for i, line in enumerate(lines) if line.startswith("  UD ")), len(lines))
     click.echo("\n".join(lines[:cut]))
@@ -102,15 +101,15 @@ def run_demo(app: Ictindex, path: Path, *, kept: bool = True) -> None:
                f"(#{info['corrected_submission']}) → {output.cell(correction.payload.value)}")
     click.echo(f"  reason: {correction.payload.reason}")
     click.echo(f"  authority: {correction.payload.authority}")
-    d = replay.diff(app, YEAR, "commune", old="published", new="now")
+    d = app.diff(YEAR, "commune", old="published", new="now")
     click.echo(render_diff_text(d).rstrip("\n"))
 
     _heading("4. Verify: every hash recomputed, every publication re-derived  (ictindex verify)")
     published_size = app.state().year_state(YEAR).latest_publication("commune").checkpoint_size
     published_cp = app.store.checkpoint(published_size)
-    report = verify_log(app.store, checkpoint=published_cp)
-    click.echo(str(report))
-    for p in replay.check_publications(app):
+    verification = app.verify(published_cp)
+    click.echo(str(verification.log))
+    for p in verification.publications:
         click.echo(f"publication #{p.seq} ({p.decision}, {p.year} {p.tier}): "
                    f"{'reproduces its result hash ' + p.result_hash[:16] + '…' if p.ok else 'DOES NOT reproduce: ' + p.reason}")
     click.echo(f"\nCheckpoint to publish now: {app.store.checkpoint()}")

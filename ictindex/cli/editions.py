@@ -116,7 +116,6 @@ def adopt(c: Context, edition: str, year: int, tiers: tuple[str, ...], reason: s
     Changing the edition of a tier that already has one prints the diff it causes first.
     """
     from engine.diff import render_diff_text
-    from ictindex import replay
 
     state = c.app.state()
     planned = c.app.adoption_payloads(state, edition, year, tiers, reason=reason,
@@ -124,7 +123,7 @@ def adopt(c: Context, edition: str, year: int, tiers: tuple[str, ...], reason: s
     ys = state.year_state(year)
     for p in planned:
         if ys.adoption(p.tier) is not None:
-            d = replay.readoption_diff(c.app, year, p.tier, edition, state=state)
+            d = c.app.readoption_diff(year, p.tier, edition, state=state)
             click.echo(render_diff_text(d).rstrip("\n"))
     if dry_run:
         if not planned:

@@ -8,18 +8,13 @@ from pathlib import Path
 import click
 import msgspec
 
-from events.canonical import DecodeError, decode_event, encode_event, leaf_hash_hex
-from events import frontier
-from events.merkle import Checkpoint, InclusionProof
+from events.merkle import Checkpoint
 from events.note import NoteError, open_checkpoint, sign_checkpoint
-from events.types import SCHEMA_VERSION
-from events.verify import verify as verify_log
 from plugins import hookimpl
 from ictindex import output
 from ictindex.cli import FORMATS, Context, handle_errors, pass_ctx
-from ictindex.cli.tlog import load_signer, load_verifier, registered
+from ictindex.cli.tlog import load_signer, load_verifier
 from ictindex.errors import UsageError, file_problem
-from ictindex.replay import check_publications
 
 
 def _checkpoint(text: str | None) -> Checkpoint | None:
@@ -41,10 +36,7 @@ def _checkpoint(text: str | None) -> Checkpoint | None:
 def checkpoint(c: Context, fmt: str, size: int | None, sign: str | None) -> None:
     """Print the log's checkpoint (size and Merkle root) to publish."""
     signer = load_signer(sign) if sign is not None else None
-    last = c.app.store.last_seq()
-    if size is not None and not 0 <= size <= last:
-        raise UsageError(f"--size must be within 0..{last}")
-    cp = c.app.store.checkpoint(size)
+    cp = c.app.checkpoint(size)
     if signer is not None:
         click.echo(sign_checkpoint(signer, cp), nl=False)
     elif fmt == "json":
@@ -73,42 +65,30 @@ def verify(c: Context, checkpoint_text: str | None, key_file: str | None, fmt: s
     else:
         cp = _checkpoint(checkpoint_text)
     c.check_schema = False  # read-only: a planted trigger cannot fire; verify names it
-    report = verify_log(c.app.store, checkpoint=cp)
-    publications = check_publications(c.app) if report.ok else []
-    from ictindex.projections_check import check_projections
-
-    projections = check_projections(c.app) if report.ok else None
-    frontier_problem = _frontier_problem(c.app.store, report) if report.ok else None
-    if report.ok and frontier_problem is None:
-        # the leaf hashes were just checked against the bodies: the tiles must be theirs
-        frontier_problem = "\n".join(c.app.store.tile_problems()) or None
-    ok = report.ok and all(p.ok for p in publications) and (projections is None or projections.ok) \
-        and frontier_problem is None
-    # the checkpoint from the stored hashes; verify only vouches for it when the log is OK
-    current = report.current if report.ok else _stored_checkpoint(c.app.store)
+    v = c.app.verify(cp)
     if fmt == "json":
-        click.echo(output.to_json({"ok": ok, "log": report, "checkpoint": str(current),
-                                   "publications": publications, "projections": projections,
-                                   "frontier_problem": frontier_problem}))
+        click.echo(output.to_json({"ok": v.ok, "log": v.log, "checkpoint": v.checkpoint,
+                                   "publications": v.publications, "projections": v.projections,
+                                   "frontier_problem": v.frontier_problem}))
     else:
-        click.echo(str(report))
-        for p in publications:
+        click.echo(str(v.log))
+        for p in v.publications:
             status = "reproduces" if p.ok else "DOES NOT reproduce"
             click.echo(f"publication #{p.seq} ({p.decision}, {p.year} {p.tier}): {status}"
                        + ("" if p.ok else f": {p.reason}"))
-        if projections is not None and projections.present:
+        if v.projections is not None and v.projections.present:
             from ictindex.cli.bench import describe
 
-            click.echo(describe(projections))
-        if frontier_problem:
-            click.echo(frontier_problem)
+            click.echo(describe(v.projections))
+        if v.frontier_problem:
+            click.echo(v.frontier_problem)
         if verifier is not None:
-            seq = registered(c.app.store, verifier)
+            seq = c.app.key_event(verifier)
             click.echo(f"signature by {verifier.name} OK; the key is "
                        + (f"recorded in the log as event #{seq}" if seq is not None else
                           "NOT recorded in the log (`ictindex key register`)"))
-        click.echo(f"checkpoint: {current}")
-    if not ok:
+        click.echo(f"checkpoint: {v.checkpoint}")
+    if not v.ok:
         sys.exit(1)
 
 
@@ -126,25 +106,6 @@ def _signed_checkpoint(path: str | None, verifier) -> Checkpoint:
         raise UsageError(f"--checkpoint {path}: {e}") from None
 
 
-def _stored_checkpoint(store) -> str:
-    try:
-        return str(store.checkpoint())
-    except ValueError as e:  # rows not numbered 1..N: there is no checkpoint to print
-        return f"none ({e})"
-
-
-def _frontier_problem(store, report) -> str | None:
-    """The derived Merkle frontier must give the root recomputed from the event bodies."""
-    kept = store.stored_frontier()
-    if kept is None or kept.size > report.size:
-        return None if kept is None else "merkle frontier: covers more events than the log has"
-    expected = report.current if kept.size == report.size else store.checkpoint(kept.size)
-    if kept == expected:
-        return None
-    return (f"merkle frontier: gives {kept}, the log gives {expected} (the table "
-            f"{frontier.TABLE} is derived: drop it and it is rebuilt)")
-
-
 @click.command()
 @click.argument("event")
 @click.option("--checkpoint", "checkpoint_text", required=True, metavar="SIZE:ROOT",
@@ -159,19 +120,8 @@ def prove(c: Context, event: str, checkpoint_text: str, fmt: str) -> None:
     SHA-256 alone (see docs/events.md).  Exit status 1 when the proof does not verify.
     """
     cp = _checkpoint(checkpoint_text)
-    e = c.app.event(event)
-    if e.seq > cp.size:
-        raise UsageError(f"event #{e.seq} was recorded after checkpoint {cp.size}: "
-                         "it cannot be in it")
-    if cp.size > c.app.store.last_seq():
-        raise UsageError(f"the log has {c.app.store.last_seq()} events, fewer than the "
-                         f"checkpoint's {cp.size}")
-    body, problem = _shown_bytes(c.app.store, e.seq)
-    stored = c.app.store.inclusion_proof(e.seq, cp.size)
-    # The leaf is the hash of the very bytes shown, never the stored hash column: a body edited
-    # with its hash kept must not prove.
-    proof = InclusionProof(stored.index, stored.size, leaf_hash_hex(body), stored.path)
-    ok = problem is None and proof.verify(cp)
+    p = c.app.prove(event, cp)
+    ok, e, body, proof, problem = p.ok, p.event, p.body, p.proof, p.problem  # as printed
     if fmt == "json":
         click.echo(output.to_json({"ok": ok, "checkpoint": str(cp), "event": body.decode(errors="replace"),
                                    "proof": proof} | ({"problem": problem} if problem else {})))
@@ -188,27 +138,6 @@ def prove(c: Context, event: str, checkpoint_text: str, fmt: str) -> None:
                    f"{'is' if ok else 'is not shown to be'} in checkpoint {cp}")
     if not ok:
         sys.exit(1)
-
-
-def _shown_bytes(store, seq: int) -> tuple[bytes, str | None]:
-    """The stored body of event `seq` (the bytes `prove` shows and hashes), and what is wrong
-    with it: not the canonical encoding of the event it decodes to, or not that seq."""
-    row = next(iter(store.stored_rows(seq)), None)
-    if row is None or row.seq != seq or type(row.body) is not bytes:
-        return b"", f"event #{seq} is not stored as bytes at seq {seq}"
-    body = row.body
-    try:
-        event = decode_event(body)
-    except DecodeError as e:
-        return body, f"the stored bytes do not decode: {e}"
-    if event.seq != seq:
-        return body, f"the stored bytes are event #{event.seq}, not #{seq}"
-    if event.schema == SCHEMA_VERSION and encode_event(event) != body:
-        return body, "the stored bytes are not the canonical encoding of the event"
-    if leaf_hash_hex(body) != row.hash:
-        return body, (f"the stored hash {row.hash} is not the hash of these bytes: the log was "
-                      "edited (run `ictindex verify`)")
-    return body, None
 
 
 @hookimpl

@@ -7,8 +7,6 @@ import click
 from events.types import TIERS
 from plugins import hookimpl
 from ictindex.cli import YEAR, Context, handle_errors, pass_ctx
-from ictindex.export import export_annex
-from ictindex.site import build_site
 
 TIER = click.Choice(list(TIERS))
 
@@ -39,9 +37,8 @@ def export(c: Context, year: int, tier: str, fmt: str | None, out: str, as_of: s
     edition, its content hash, the log checkpoint and the as-of point.  No cell can run a
     formula: text beginning with = + - @ is written with a leading apostrophe.
     """
-    result = export_annex(c.app, year, tier, out, fmt=fmt, as_of=as_of, lang=lang,
-                          edition=edition, allow_changed_edition=allow_changed_edition,
-                          db_name=c.db)
+    result = c.app.export(year, tier, out, fmt=fmt, as_of=as_of, lang=lang, edition=edition,
+                          allow_changed_edition=allow_changed_edition, db_name=c.db)
     r = result.annex.ranking
     p = r.provenance
     click.echo(f"Wrote {result.path} ({result.format.upper()}): {tier} {year}, {len(r.rows)} units"
@@ -71,7 +68,7 @@ def site(c: Context, year: int, out: str, as_of: str, robustness_samples: int, s
     that verifies it.  No script, no request to any other host: open index.html from disk or
     copy the folder to any web server.
     """
-    result = build_site(c.app, year, out, as_of=as_of, db_name=c.db,
+    result = c.app.site(year, out, as_of=as_of, db_name=c.db,
                         robustness_samples=robustness_samples, robustness_seed=seed)
     click.echo(f"Wrote {len(result.pages)} pages to {result.out}: {', '.join(result.tiers)}, "
                f"{result.units} units")

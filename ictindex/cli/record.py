@@ -65,8 +65,8 @@ def import_(c: Context, file: str, actor: str | None, delimiter: str, decimal_co
     Columns: year, unit_id, indicator, value[, evidence, note].  Every row is checked first;
     errors are listed as FILE:ROW:COLUMN: message and nothing is recorded.
     """
-    events = c.app.import_submissions(file, actor=actor, reason=reason, authority=authority,
-                                      **reader_options(delimiter, decimal_comma, sheet))
+    events = c.app.import_file(file, actor=actor, reason=reason, authority=authority,
+                               **reader_options(delimiter, decimal_comma, sheet))
     click.echo(f"Recorded {len(events)} submission(s) from {file}" + _range(events))
 
 
@@ -138,7 +138,7 @@ def retract(c: Context, event: str, reason: str, authority: str, actor: str | No
 @handle_errors
 def log(c: Context, year: int | None, unit: str | None, indicator: str | None, fmt: str) -> None:
     """List events, oldest first."""
-    events = list(c.app.store.read(year=year, unit_id=unit, indicator=indicator))
+    events = list(c.app.log(year=year, unit_id=unit, indicator=indicator))
     if fmt == "json":
         click.echo(output.to_json(events))
         return

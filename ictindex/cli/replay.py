@@ -16,7 +16,6 @@ from events.note import sign_checkpoint
 from events.types import TIERS
 from plugins import hookimpl
 from ictindex import output, replay
-from ictindex.app import default_actor
 from ictindex.cli.tlog import load_signer
 from ictindex.errors import UsageError
 from ictindex.cli import FORMATS, YEAR, Context, actor_option, handle_errors, pass_ctx
@@ -80,14 +79,14 @@ def ranking_json(ranking: Ranking) -> dict:
 def rank(c: Context, year: int, tier: str, as_of: str, edition: str | None,
          allow_changed_edition: bool, fmt: str) -> None:
     """Rank a tier of a year, replayed from the log."""
-    done = replay.replay(c.app, year, tier, as_of=as_of, edition=edition,
-                         allow_changed_edition=allow_changed_edition)
+    done = c.app.rank(year, tier, as_of=as_of, edition=edition,
+                      allow_changed_edition=allow_changed_edition)
     r = done.ranking
     missing = missing_inputs(done.scores)
     check = None
     if parse_as_of(as_of).kind == "published" and edition is None:
         # The replay must give what was published; say so loudly when it does not.
-        check = replay.publication_check(c.app, year, tier, r)
+        check = c.app.publication_check(year, tier, r)
         if not check["reproduces"]:
             click.echo(f"WARNING: this replay does NOT reproduce publication #{check['seq']} "
                        f"({check['decision']}): its recorded result hash is "
@@ -129,8 +128,8 @@ def rank(c: Context, year: int, tier: str, as_of: str, edition: str | None,
 def explain(c: Context, unit: str, year: int, as_of: str, edition: str | None,
             allow_changed_edition: bool, fmt: str) -> None:
     """How UNIT's score was derived: components, criteria, inputs and the events behind them."""
-    x = replay.explain(c.app, unit, year, as_of=as_of, edition=edition,
-                       allow_changed_edition=allow_changed_edition)
+    x = c.app.explain(unit, year, as_of=as_of, edition=edition,
+                      allow_changed_edition=allow_changed_edition)
     click.echo(output.to_json(x) if fmt == "json" else render_text(x).rstrip("\n"))
 
 
@@ -146,8 +145,8 @@ def explain(c: Context, unit: str, year: int, as_of: str, edition: str | None,
 def diff(c: Context, year: int, tier: str, old: str, new: str, edition: str | None,
          allow_changed_edition: bool, fmt: str) -> None:
     """Units whose points or rank changed between two as-of points, and the events why."""
-    d = replay.diff(c.app, year, tier, old=old, new=new, edition=edition,
-                    allow_changed_edition=allow_changed_edition)
+    d = c.app.diff(year, tier, old=old, new=new, edition=edition,
+                   allow_changed_edition=allow_changed_edition)
     click.echo(output.to_json(d) if fmt == "json" else render_diff_text(d).rstrip("\n"))
 
 
@@ -178,9 +177,8 @@ def publish(c: Context, year: int, tier: str, decision: str, date_text: str | No
         date = dt.date.fromisoformat(date_text) if date_text else None
     except ValueError:
         raise UsageError(f"--date {date_text!r} is not a date (YYYY-MM-DD)") from None
-    done = replay.publish(c.app, year, tier, decision=decision, date=date,
-                          actor=actor or default_actor(), supersede=supersede, reason=reason,
-                          allow_missing=allow_missing)
+    done = c.app.publish(year, tier, decision=decision, date=date, actor=actor,
+                         supersede=supersede, reason=reason, allow_missing=allow_missing)
     event, ranking = done
     p = event.payload
     if not done.recorded:
@@ -197,7 +195,7 @@ def publish(c: Context, year: int, tier: str, decision: str, date_text: str | No
         click.echo(sign_checkpoint(signer, Checkpoint(p.checkpoint_size, p.checkpoint_root)),
                    nl=False)
     if allow_missing:
-        at = replay.replay(c.app, year, tier, as_of=f"{p.checkpoint_size}")
+        at = c.app.replay(year, tier, as_of=f"{p.checkpoint_size}")
         missing = missing_inputs(at.scores)
         if missing:
             click.echo(replay.missing_summary(missing)
