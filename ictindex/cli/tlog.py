@@ -25,8 +25,8 @@ from ictindex.errors import UsageError, file_problem
 
 
 
-def load_signer(path: str, option: str = "--sign") -> Signer:
-    """The signer key in the file `path` (written by `ictindex key generate`)."""
+def _load_key(path: str, option: str, parse):
+    """`parse` of the key file `path`; a file that cannot be read or parsed is the user's."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
@@ -34,23 +34,19 @@ def load_signer(path: str, option: str = "--sign") -> Signer:
                          + (file_problem(path, e, "read") if isinstance(e, OSError)
                             else "not a key file (not UTF-8 text)")) from None
     try:
-        return Signer.parse(text)
+        return parse(text)
     except NoteError as e:
         raise UsageError(f"{option} {path}: {e}") from None
+
+
+def load_signer(path: str, option: str = "--sign") -> Signer:
+    """The signer key in the file `path` (written by `ictindex key generate`)."""
+    return _load_key(path, option, Signer.parse)
 
 
 def load_verifier(path: str, option: str = "--key") -> Verifier:
     """The verifier (public) key in the file `path`."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise UsageError(f"{option} {path}: "
-                         + (file_problem(path, e, "read") if isinstance(e, OSError)
-                            else "not a key file (not UTF-8 text)")) from None
-    try:
-        return Verifier.parse(text)
-    except NoteError as e:
-        raise UsageError(f"{option} {path}: {e}") from None
+    return _load_key(path, option, Verifier.parse)
 
 
 @click.group()
