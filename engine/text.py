@@ -63,14 +63,15 @@ def shown(value: object) -> str:
     return repr(value)
 
 
-def value_text(v: Any) -> str:
-    """An indicator value in an explanation or a diff (bilingual yes/no)."""
+def value_text(v: Any, *, missing: str = "missing", yes: str = "có (yes)",
+               no: str = "không (no)") -> str:
+    """An indicator value in an explanation or a diff (bilingual yes/no by default)."""
     if v is None:
-        return "missing"
+        return missing
     if v is True:
-        return "có (yes)"
+        return yes
     if v is False:
-        return "không (no)"
+        return no
     if type(v) is Choice:
         return v.choice
     return format(v, "f") if isinstance(v, Decimal) else str(v)
@@ -78,17 +79,7 @@ def value_text(v: Any) -> str:
 
 def value_text_vi(v: Any) -> str:
     """An indicator value on the Vietnamese site."""
-    if v is None:
-        return "không có"
-    if v is True:
-        return "có"
-    if v is False:
-        return "không"
-    if type(v) is Choice:
-        return v.choice
-    if isinstance(v, Decimal):
-        return format(v, "f")
-    return str(v)
+    return value_text(v, missing="không có", yes="có", no="không")
 
 
 def utc(t: dt.datetime) -> dt.datetime:

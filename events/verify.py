@@ -161,7 +161,7 @@ def verify(store: EventLog, checkpoint: Checkpoint | str | None = None, *,
         if not rows:
             break
         if bad_seq is None:
-            fast = _check_chunk(rows, acc.size + 1, prev, last_time, seen_ids, times_of)
+            fast = check_chunk(rows, acc.size + 1, prev, last_time, seen_ids, times_of)
             if fast is not None:
                 digests, prev, last_time = fast
                 whole = len(rows) == CHUNK and acc.size % CHUNK == 0
@@ -313,7 +313,7 @@ _UTC = {dt.timezone.utc}  # msgspec decodes every zero offset (Z, +00:00) to thi
 _YEAR_TYPES = frozenset({int, type(None)})
 
 
-def _check_chunk(rows, first, prev, last_time, seen_ids, times_of):  # noqa: PLR0911
+def check_chunk(rows, first, prev, last_time, seen_ids, times_of):  # noqa: PLR0911
     """`(leaf digests, last leaf hex, last recorded_at)` if every row checks out, else None.
 
     Each comparison below is one check of `_check_row` over the whole chunk at once; None

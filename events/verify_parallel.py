@@ -108,7 +108,7 @@ def _check_from(path: str, start: int, want: int) -> Result:
         first = start
         chunk = _v.CHUNK
         while rows := cursor.fetchmany(chunk):
-            fast = _v._check_chunk(rows, first, prev, last_time, seen, times_of)
+            fast = _v.check_chunk(rows, first, prev, last_time, seen, times_of)
             if fast is None:
                 break
             digests, prev, last_time = fast

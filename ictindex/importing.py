@@ -176,7 +176,7 @@ def _hierarchy_errors(file: str, rows: list, state: LogState) -> list[InputError
 # -- submissions ---------------------------------------------------------------------------
 
 
-class _Checker:
+class Checker:
     """Checks submissions of any year against one folded state, caching per year and tier."""
 
     def __init__(self, state: LogState, registry: Registry) -> None:
@@ -252,9 +252,9 @@ def submissions_from_file(path: str | Path, state: LogState, registry: Registry,
     """The batch a long-form file makes, or InputErrors listing every bad row.
 
     `reason` and `authority` go with every row: they are what lets values into a year and
-    tier that was already published (see `_conflict_with_log`)."""
+    tier that was already published (see `conflict_with_log`)."""
     reason, authority = free_text("--reason", reason), free_text("--authority", authority)
-    checker = _Checker(state, registry)
+    checker = Checker(state, registry)
     file = str(path)
     errors: list[InputError] = []
     payloads: list[Payload] = []
@@ -285,7 +285,7 @@ def submissions_from_file(path: str | Path, state: LogState, registry: Registry,
                                      f"{what} row {earlier[0]} ({payload.unit_id} {payload.indicator} {payload.year})"))
             continue
         first_row[cell] = (r.row, key)
-        problem = _conflict_with_log(checker.year(payload.year), payload, key, known_key)
+        problem = conflict_with_log(checker.year(payload.year), payload, key, known_key)
         if problem:
             errors.append(InputError(file, r.row, "value", problem))
             continue
@@ -298,7 +298,7 @@ def submissions_from_file(path: str | Path, state: LogState, registry: Registry,
     return payloads, keys
 
 
-def _conflict_with_log(ys: YearState, payload: IndicatorSubmitted, key: str, known_key: Any) -> str | None:
+def conflict_with_log(ys: YearState, payload: IndicatorSubmitted, key: str, known_key: Any) -> str | None:
     """Why the log refuses this submission; None for a new value it may take, or for the very
     same submission recorded before and still counting (the store skips it)."""
     unit, code, year = payload.unit_id, payload.indicator, payload.year
@@ -334,7 +334,7 @@ def check_submission(state: LogState, registry: Registry, year: int, unit_id: st
                      raw: str, *, evidence: str = "", note: str = "", decimal_comma: bool = False,
                      known_key: Any = None, reason: str = "", authority: str = ""
                      ) -> IndicatorSubmitted:
-    checker = _Checker(state, registry)
+    checker = Checker(state, registry)
     payload, problems = checker.submission(year, nfc(unit_id), nfc(indicator), raw,
                                            evidence=free_text("--evidence", evidence),
                                            note=free_text("--note", note),
@@ -343,7 +343,7 @@ def check_submission(state: LogState, registry: Registry, year: int, unit_id: st
                                            authority=free_text("--authority", authority))
     if problems:
         raise UsageError("; ".join(f"{column}: {message}" for column, message in problems))
-    problem = _conflict_with_log(checker.year(payload.year), payload, idempotency_key(payload), known_key)
+    problem = conflict_with_log(checker.year(payload.year), payload, idempotency_key(payload), known_key)
     if problem:
         raise UsageError(problem)
     _refuse_violations(checker, payload)
@@ -369,7 +369,7 @@ def check_correction(state: LogState, registry: Registry, target: Event, raw: st
     status = _target_status(state, target)
     if status in ("retracted", "superseded"):
         raise UsageError(f"submission #{target.seq} is {status}: it can no longer be corrected")
-    checker = _Checker(state, registry)
+    checker = Checker(state, registry)
     unit = checker.year(p.year).units.get(p.unit_id)
     found = checker.indicators(p.year, unit.tier if unit else "")
     if isinstance(found, str) or p.indicator not in found[1]:
@@ -479,7 +479,7 @@ class _Given(NamedTuple):
     row: int | None
 
 
-def _constraint_errors(checker: _Checker, file: str, payloads: Iterable[IndicatorSubmitted],
+def _constraint_errors(checker: Checker, file: str, payloads: Iterable[IndicatorSubmitted],
                        first_row: dict[tuple[int, str, str], tuple[int, str]]) -> list[InputError]:
     """A file's rows that break a constraint of their edition, one error per broken constraint,
     at the row that completes it (the last of the file's rows it names)."""
@@ -489,14 +489,14 @@ def _constraint_errors(checker: _Checker, file: str, payloads: Iterable[Indicato
             for at, message in _violations(checker, given)]
 
 
-def _refuse_violations(checker: _Checker, payload: IndicatorSubmitted | IndicatorCorrected) -> None:
+def _refuse_violations(checker: Checker, payload: IndicatorSubmitted | IndicatorCorrected) -> None:
     """UsageError when one value given on the command line breaks a constraint of its edition."""
     given = [_Given(payload.year, payload.unit_id, payload.indicator, payload.value, None)]
     for _, message in _violations(checker, given):
         raise UsageError(message)
 
 
-def _violations(checker: _Checker, given: list[_Given]) -> list[tuple[_Given, str]]:
+def _violations(checker: Checker, given: list[_Given]) -> list[tuple[_Given, str]]:
     """(the value that completes it, message) for every constraint the new values break.
 
     The values of a unit in a year are the log's current ones overlaid by the new ones (a

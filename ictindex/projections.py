@@ -13,7 +13,7 @@ How they stay current: `Projections` is a `events.interface.Projector`; `attach(
 with a store that keeps derived tables (`events.interface.DerivedTables`, the SQLite store), so
 it runs inside every append's transaction.  Per inserted chunk, `on_events` notes which (year, unit) changed and keeps the events (up to a bound).  Before the
 batch commits, `before_commit` brings each affected year up to date: the year's folded state and
-scores are kept warm in memory (`_Warm`), the batch's events are applied to the state and only
+scores are kept warm in memory (`Warm`), the batch's events are applied to the state and only
 the changed units are scored again with `engine.rescore.rescore_units`, which prepares a peer
 rule's tier context again whenever a changed unit's input to it moved and then rescores every
 unit of the tier for that criterion — exact, never approximate.  Only rows that changed are
@@ -81,7 +81,7 @@ class _Tier:
         self.ranking = ranking
 
 
-class _Warm:
+class Warm:
     """One year folded (with the year before) and scored, valid at log position `seq`."""
 
     __slots__ = ("year", "state", "tiers", "seq")
@@ -108,7 +108,7 @@ class Projections:
 
     def __init__(self, app: "Ictindex") -> None:
         self.app = app
-        self.warm: dict[int, _Warm] = {}
+        self.warm: dict[int, Warm] = {}
         self._pending: list[Event] = []
         self._overflow = False
         self._changed: dict[int | None, set[str]] = {}  # year (None: registry) -> unit ids
@@ -220,16 +220,16 @@ class Projections:
 
     # -- building ----------------------------------------------------------------------------
 
-    def _load(self, year: int, seq: int) -> _Warm:
+    def _load(self, year: int, seq: int) -> Warm:
         app = self.app
         state = app.state(years={year - 1, year})
         state.last_seq = seq
-        warm = _Warm(year, state, {}, seq)
+        warm = Warm(year, state, {}, seq)
         for tier in TIERS:
-            self._score(warm, tier)
+            self.score_warm(warm, tier)
         return warm
 
-    def _score(self, warm: _Warm, tier: str, old: _Tier | None = None,
+    def score_warm(self, warm: Warm, tier: str, old: _Tier | None = None,
                changed: set[str] | None = None) -> None:
         ys = warm.state.year_state(warm.year)
         adopted = ys.adoption(tier)
@@ -252,7 +252,7 @@ class Projections:
             ranking = rank_tier(scores, _provenance(entry, warm.seq))
         warm.tiers[tier] = _Tier(m.id, scores, ranking)
 
-    def _sync_year(self, conn: DerivedConnection, warm: _Warm, units: set[str]) -> None:
+    def _sync_year(self, conn: DerivedConnection, warm: Warm, units: set[str]) -> None:
         """Bring the tables of a year, current before this batch, to `warm` by writing only
         the rows that differ: the values of the `units` the batch touched, and the points and
         totals that the tables hold differently (read back and compared)."""
@@ -290,7 +290,7 @@ class Projections:
             conn.executemany("INSERT OR REPLACE INTO proj_points VALUES (?, ?, ?, ?, ?, ?)",
                              [(y, tier, *k, v) for k, v in want_p.items() if have_p.get(k) != v])
 
-    def _write_year(self, conn: DerivedConnection, warm: _Warm,
+    def _write_year(self, conn: DerivedConnection, warm: Warm,
                     before: dict[str, _Tier] | None, units: set[str] | None = None) -> None:
         """Write a year's rows: all of them (`before` None), else those that changed."""
         y = warm.year
@@ -417,9 +417,9 @@ class Projections:
             for tier in TIERS:
                 old = before.get(tier)
                 if tier in adopted or old is None:
-                    self._score(warm, tier)
+                    self.score_warm(warm, tier)
                 elif tier in touched or registry_moved:
-                    self._score(warm, tier, old, units)
+                    self.score_warm(warm, tier, old, units)
                 # else: no unit of this tier changed, its scores and ranking stand
             self._write_year(conn, warm, before, set(changed.get(y, ())) | set(changed.get(None, ())))
         conn.execute("INSERT OR REPLACE INTO proj_meta VALUES ('last_seq', ?)", (str(last),))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from engine.fold import cell_value
-from ictindex.projections import TIERS, Projections, _Warm, value_text
+from ictindex.projections import TIERS, Projections, Warm, value_text
 
 if TYPE_CHECKING:
     from ictindex.app import Ictindex
@@ -43,9 +43,9 @@ def check_projections(app: "Ictindex", limit: int = 20) -> ProjectionCheck:
     state = app.state()
     years = set(state.years()) | {y for (y,) in db.execute("SELECT DISTINCT year FROM proj_totals")}
     for y in sorted(years):
-        warm = _Warm(y, state, {}, log_last)
+        warm = Warm(y, state, {}, log_last)
         for tier in TIERS:
-            proj._score(warm, tier)
+            proj.score_warm(warm, tier)
         ys = state.year_state(y)
         expected_values = {(uid, code): value_text(cell_value(c))
                            for uid, cells in ys.cells.items() for code, c in cells.items()

@@ -7,7 +7,7 @@ edition's catalogue when given) with plausible values around a per-unit quality 
 drifts from year to year (the distributions of `ictindex.sample.generate`), then corrects a
 share `spec.corrections` of that year's submissions and retracts a share `spec.retractions`
 of them.  Each value is written as text and checked exactly as an import checks a file row
-(`ictindex.importing._Checker`: unit exists that year, indicator of the adopted edition, value
+(`ictindex.importing.Checker`: unit exists that year, indicator of the adopted edition, value
 parsed by its type; no value already counting), keyed by its idempotency key, and appended
 with `EventStore.extend` in one batch per year and kind: validation, hashing and indexes are
 all paid for, as in a real national import.  Values depend only on the seed; event ids and
@@ -25,7 +25,7 @@ import attrs
 
 from events.types import Choice, MethodologyAdopted, UnitRegistered
 from ictindex import importing
-from ictindex.sample.generate import _Stream, _cell, _values
+from ictindex.sample.generate import Stream, sample_cell, sample_values
 
 __all__ = ["Spec", "build_log", "import_year", "register_units", "units_of", "EDITION"]
 
@@ -62,8 +62,8 @@ def units_of(spec: Spec) -> list[UnitRegistered]:
     return out
 
 
-def _extra(code: str, ind, q: float, s: _Stream) -> object:
-    """A value for an indicator `_values` does not draw (e.g. the assessors' points)."""
+def _extra(code: str, ind, q: float, s: Stream) -> object:
+    """A value for an indicator `sample_values` does not draw (e.g. the assessors' points)."""
     u = s.u()
     if ind.type == "yes_no":
         return u < q
@@ -79,26 +79,26 @@ def _rows(spec: Spec, units: list[UnitRegistered], year: int, tier_codes: dict[s
         rng = random.Random(f"{spec.seed}/{unit.unit_id}")
         base = rng.random() * 0.8 + 0.15
         q = min(1.0, max(0.05, base + (random.Random(f"{spec.seed}/{unit.unit_id}/{year}").random() - 0.5) * 0.1))
-        stream = _Stream(f"{spec.seed}/{unit.unit_id}/{year}/values")
-        vals = _values(q, unit.tier, stream)
+        stream = Stream(f"{spec.seed}/{unit.unit_id}/{year}/values")
+        vals = sample_values(q, unit.tier, stream)
         for code in tier_codes[unit.tier]:
             v = vals.get(code)
             if v is None:
                 v = _extra(code, catalogue[code], q, stream)
-            yield unit.unit_id, code, _cell(v)
+            yield unit.unit_id, code, sample_cell(v)
 
 
 def _changed_value(value, ind, rng: random.Random) -> str:
     if type(value) is bool:
-        return _cell(not value)
+        return sample_cell(not value)
     if type(value) is Choice:
         others = [c for c in ind.categories if c != value.choice]
-        return _cell(Choice(rng.choice(others))) if others else _cell(value)
+        return sample_cell(Choice(rng.choice(others))) if others else sample_cell(value)
     step = Decimal(1) if value == value.to_integral_value() else Decimal("0.1")
     new = value + step if rng.random() < 0.5 or value - step < 0 else value - step
     if ind.max is not None and new > ind.max:
         new = value - step
-    return _cell(new)
+    return sample_cell(new)
 
 
 def _plan(registry, spec: Spec) -> tuple[object, dict, dict[str, list[str]]]:
@@ -136,7 +136,7 @@ def import_year(app, spec: Spec, year: int) -> tuple[float, int]:
                                      content_hash=edition.content_hash)
                   for tier in sorted(edition.methodology.tiers)
                   if any(u.tier == tier for u in units)], actor=ACTOR)
-    checker = importing._Checker(app.state(year=year), registry)
+    checker = importing.Checker(app.state(year=year), registry)
 
     def payloads(rows) -> Iterator[tuple]:
         for uid, code, raw in rows:
@@ -145,7 +145,7 @@ def import_year(app, spec: Spec, year: int) -> tuple[float, int]:
             if problems:
                 raise ValueError(f"synthetic row {year} {uid} {code} {raw!r}: {problems}")
             key = importing.idempotency_key(p)
-            if importing._conflict_with_log(checker.year(year), p, key, store.has_key):
+            if importing.conflict_with_log(checker.year(year), p, key, store.has_key):
                 raise ValueError(f"synthetic row {year} {uid} {code}: already has a value")
             yield p, key
 

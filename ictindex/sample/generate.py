@@ -53,7 +53,7 @@ def units_rows(domain: dict) -> list[dict[str, str]]:
     return rows
 
 
-class _Stream:
+class Stream:
     """The same draws in the same order whatever the quality level, so that tuning is smooth."""
 
     def __init__(self, seed: str) -> None:
@@ -67,7 +67,7 @@ class _Stream:
         return v
 
 
-def _values(q: float, tier: str, s: _Stream) -> dict[str, object]:
+def sample_values(q: float, tier: str, s: Stream) -> dict[str, object]:
     """Plausible indicator values of one unit at quality q (0..1)."""
 
     def share() -> float:  # around q, exactly 1 at q = 1
@@ -184,7 +184,7 @@ def tune(tier: str, units: list[str], registry, progress: Callable[[str], None] 
     leadership = {uid: Decimal(rng.randint(70, 95)) / 10 for uid in units}
 
     def values_at(q: dict[str, float]) -> dict[str, dict[str, object]]:
-        return {uid: {k: v for k, v in _values(q[uid], tier, _Stream(f"{SEED}/{uid}")).items()
+        return {uid: {k: v for k, v in sample_values(q[uid], tier, Stream(f"{SEED}/{uid}")).items()
                       if k in used} for uid in units}
 
     # Peer rules tie units together, so adjust every unit's quality a few rounds (bisection
@@ -214,7 +214,7 @@ def tune(tier: str, units: list[str], registry, progress: Callable[[str], None] 
     return values
 
 
-def _cell(value: object) -> str:
+def sample_cell(value: object) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, Choice):
@@ -233,7 +233,7 @@ def submissions_csv(units: list[dict[str, str]], registry) -> str:
             report = f"Báo cáo số {10 + n}/BC-{uid} ngày {5 + n % 20:02d}/01/2021"
             council = "Biên bản chấm điểm của Hội đồng đánh giá ngày 10/03/2021"
             for code in sorted(values[uid]):
-                w.writerow([YEAR, uid, code, _cell(values[uid][code]),
+                w.writerow([YEAR, uid, code, sample_cell(values[uid][code]),
                             council if code == ASSESSOR else report, ""])
     return out.getvalue()
 

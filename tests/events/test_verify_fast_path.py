@@ -2,7 +2,7 @@
 
 The fast pass may only ever say "no problem in this chunk"; everything else is decided row by
 row.  So the report with the fast pass must equal the report of the row-by-row check alone
-(`_check_chunk` patched out), on logs changed behind the store's back in ways that each hit
+(`check_chunk` patched out), on logs changed behind the store's back in ways that each hit
 one of the checks, with chunks of a few rows so that a small log spans several chunks,
 aligned subtrees and a checkpoint inside a chunk.
 """
@@ -46,12 +46,12 @@ def chunk_bits(bits: int):
 
 @contextlib.contextmanager
 def row_by_row():
-    saved = verify_module._check_chunk
-    verify_module._check_chunk = lambda *args: None
+    saved = verify_module.check_chunk
+    verify_module.check_chunk = lambda *args: None
     try:
         yield
     finally:
-        verify_module._check_chunk = saved
+        verify_module.check_chunk = saved
 
 
 def loosen(conn: sqlite3.Connection) -> None:
@@ -247,7 +247,7 @@ def test_each_forgery_is_left_to_the_row_by_row_check(tmp_path, kind, what, k):
         with row_by_row():
             slow = verify(store, published)
         before, rows = list(store.stored_rows())[:4], list(store.stored_rows())[4:8]
-        accepted = verify_module._check_chunk(
+        accepted = verify_module.check_chunk(
             rows, 5, before[-1].hash, before[-1].recorded_at, {r.event_id for r in before},
             verify_module._TimesOfKeys(),
         )
