@@ -269,12 +269,14 @@ class Ictindex:
 
     def site(self, year: int, out: str | Path, *, as_of: AsOf | str | None = None,
              db_name: str | None = None, robustness_samples: int = 0,
-             robustness_seed: int = 1) -> "SiteResult":
-        """Write the static transparency site of `year` under the folder `out`."""
+             robustness_seed: int = 1, lang: str = "vi") -> "SiteResult":
+        """Write the static transparency site of `year` under the folder `out` (Vietnamese
+        pages; `lang` is how they write numbers: "vi" 84,03, "en" 84.03)."""
         from ictindex.site import build_site  # Jinja: loaded only to build a site
 
         return build_site(self, year, out, as_of=as_of, db_name=db_name,
-                          robustness_samples=robustness_samples, robustness_seed=robustness_seed)
+                          robustness_samples=robustness_samples, robustness_seed=robustness_seed,
+                          lang=lang)
 
     def readoption_diff(self, year: int, tier: str, edition: str, *,
                         state: LogState | None = None) -> RankingDiff:

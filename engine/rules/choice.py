@@ -36,6 +36,8 @@ class YesNoParams(Params):
 @attrs.frozen
 class YesNo(RuleBase):
     name = "yes_no"
+    name_vi = "Có/không"
+    formula_vi = "có → điểm tối đa (hoặc số điểm quy định), không → 0"
     description = "yes → max (or points), no → 0"
     params_type = YesNoParams
 
@@ -70,6 +72,8 @@ class CategoryParams(Params):
 @attrs.frozen
 class Category(RuleBase):
     name = "category"
+    name_vi = "Theo loại"
+    formula_vi = "loại được chọn → tỷ lệ của điểm tối đa (ví dụ chủ tịch → 1, phó chủ tịch → 0,5, không có → 0)"
     description = "category → share of the maximum (e.g. chairman → 1, deputy → 0.5, none → 0)"
     params_type = CategoryParams
     monotone = False  # categories are not ordered
@@ -228,6 +232,8 @@ class PartsParams(Params):
 @attrs.frozen
 class Parts(RuleBase):
     name = "parts"
+    name_vi = "Cộng từng phần"
+    formula_vi = "cộng điểm của từng phần có điều kiện được đáp ứng, tổng không quá điểm tối đa"
     description = "independent parts added: each part's points when its condition holds, sum capped at max"
     params_type = PartsParams
     arity = None
@@ -298,6 +304,8 @@ class BestOfParams(Params):
 @attrs.frozen
 class BestOf(RuleBase):
     name = "best_of"
+    name_vi = "Trường hợp tốt nhất"
+    formula_vi = "điểm nền + điểm của trường hợp tốt nhất được đáp ứng, không quá điểm tối đa"
     description = "base + the best of alternative cases that hold, capped at max"
     params_type = BestOfParams
     arity = None

@@ -59,6 +59,8 @@ class RatioParams(Params):
 @attrs.frozen
 class Ratio(RuleBase):
     name = "ratio"
+    name_vi = "Tỷ lệ"
+    formula_vi = "tỷ lệ (0..1 hoặc phần trăm) × điểm tối đa, giới hạn trong 0..điểm tối đa"
     description = "share × max: a ratio 0..1 (or a percentage) times the criterion's maximum, clamped"
     params_type = RatioParams
 
@@ -111,6 +113,8 @@ class RatioOfCountsParams(Params):
 @attrs.frozen
 class RatioOfCounts(RuleBase):
     name = "ratio_of_counts"
+    name_vi = "Tỷ lệ giữa hai số"
+    formula_vi = 'a ÷ b × điểm tối đa, giới hạn trong 0..điểm tối đa; b = 0 cho 0 điểm (hoặc đủ điểm khi quy định if_zero = "full")'
     description = "a ÷ b × max, clamped to 0..max; b = 0 gives 0 (or full points with if_zero = \"full\")"
     params_type = RatioOfCountsParams
     arity = 2
@@ -172,6 +176,8 @@ class ThresholdsParams(Params):
 @attrs.frozen
 class Thresholds(RuleBase):
     name = "thresholds"
+    name_vi = "Theo mức"
+    formula_vi = "điểm của mức cao nhất mà giá trị đạt tới (at_least), nếu không đạt mức nào thì điểm otherwise"
     description = "stepped: the points of the highest step whose at_least the value reaches, else otherwise"
     params_type = ThresholdsParams
 
@@ -236,6 +242,8 @@ class PerItemParams(Params):
 @attrs.frozen
 class PerItem(RuleBase):
     name = "per_item"
+    name_vi = "Theo số lượng"
+    formula_vi = "số lượng × điểm mỗi đơn vị, không quá điểm tối đa: min(n × điểm, tối đa)"
     description = "points per item, capped at the criterion's maximum: min(n × points, max)"
     params_type = PerItemParams
 
@@ -279,6 +287,8 @@ class AssessorParams(Params):
 @attrs.frozen
 class Assessor(RuleBase):
     name = "assessor"
+    name_vi = "Hội đồng chấm điểm"
+    formula_vi = "điểm do hội đồng đánh giá chấm trực tiếp, giới hạn trong 0..điểm tối đa"
     description = "points given directly by assessors (a council), clamped to 0..max"
     params_type = AssessorParams
 
@@ -326,6 +336,8 @@ class DeductionParams(Params):
 @attrs.frozen
 class Deduction(RuleBase):
     name = "deduction"
+    name_vi = "Trừ điểm"
+    formula_vi = "từ điểm tối đa (hoặc điểm khởi đầu) trừ đi số điểm cho mỗi lỗi, không dưới 0"
     description = "start from the maximum (or start) and subtract per_item for each item, never below 0"
     params_type = DeductionParams
     monotone = False  # fewer items is better; see direction()
@@ -366,6 +378,8 @@ class Deduction(RuleBase):
 @attrs.frozen
 class Informational(RuleBase):
     name = "informational"
+    name_vi = "Chỉ để tham khảo"
+    formula_vi = "chỉ số được thu thập và hiển thị, không tính điểm (điểm tối đa phải là 0)"
     description = "an index collected and shown, not scored (the criterion's max must be 0)"
     params_type = NoParams
 

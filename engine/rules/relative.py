@@ -62,6 +62,8 @@ class RelativeToBestParams(Params):
 @attrs.frozen
 class RelativeToBest(_PeerRule):
     name = "relative_to_best"
+    name_vi = "So với đơn vị tốt nhất"
+    formula_vi = "giá trị ÷ giá trị tốt nhất trong khối × điểm tối đa (hoặc tốt nhất ÷ giá trị khi thấp hơn là tốt hơn)"
     description = "value ÷ the best value in the tier × max (or best ÷ value when lower is better)"
     params_type = RelativeToBestParams
 
@@ -135,6 +137,8 @@ class MinMaxParams(Params):
 @attrs.frozen
 class MinMax(_PeerRule):
     name = "min_max"
+    name_vi = "Chuẩn hoá min–max"
+    formula_vi = "chuẩn hoá min–max trong khối: (giá trị − nhỏ nhất) ÷ (lớn nhất − nhỏ nhất) × điểm tối đa"
     description = "min–max normalisation across the tier: (value − min) ÷ (max − min) × max points"
     params_type = MinMaxParams
 
@@ -203,6 +207,8 @@ class ZScoreParams(Params):
 @attrs.frozen
 class ZScore(_PeerRule):
     name = "zscore"
+    name_vi = "Điểm chuẩn hoá z"
+    formula_vi = "chuẩn hoá trong khối, z = (giá trị − trung bình) ÷ độ lệch chuẩn (tổng thể), rồi (z + biên) ÷ (2 × biên) × điểm tối đa, giới hạn trong 0..điểm tối đa"
     description = (
         "standardised across the tier, z = (value − mean) ÷ standard deviation (population), "
         "then (z + spread) ÷ (2 × spread) × max, clamped"

@@ -21,7 +21,8 @@ TIER = click.Choice(list(TIERS))
 @click.option("--as-of", "as_of", default="now", show_default=True,
               help="now, published, a seq, a date or a UTC time.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
-              help="Language of the headers and grading bands.")
+              help="Language of the headers and grading bands, and how the text cells write "
+                   "numbers (vi 84,03 and 1.250, en 84.03 and 1,250).")
 @click.option("--edition", default=None,
               help="Score with this edition instead of the adopted one (a what-if).")
 @click.option("--allow-changed-edition", is_flag=True,
@@ -58,9 +59,12 @@ def export(c: Context, year: int, tier: str, fmt: str | None, out: str, as_of: s
                    "samples per tier (see `ictindex robustness`).")
 @click.option("--seed", type=int, default=1, show_default=True,
               help="The seed of the robustness samples.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+              help="How the pages write numbers: vi 84,03 and 1.250, en 84.03 and 1,250.")
 @pass_ctx
 @handle_errors
-def site(c: Context, year: int, out: str, as_of: str, robustness_samples: int, seed: int) -> None:
+def site(c: Context, year: int, out: str, as_of: str, robustness_samples: int, seed: int,
+         lang: str) -> None:
     """Build a static, self-contained site of a year's rankings.
 
     Every tier with an adopted edition, with charts; a page per unit with its explanation down
@@ -69,7 +73,7 @@ def site(c: Context, year: int, out: str, as_of: str, robustness_samples: int, s
     copy the folder to any web server.
     """
     result = c.app.site(year, out, as_of=as_of, db_name=c.db,
-                        robustness_samples=robustness_samples, robustness_seed=seed)
+                        robustness_samples=robustness_samples, robustness_seed=seed, lang=lang)
     click.echo(f"Wrote {len(result.pages)} pages to {result.out}: {', '.join(result.tiers)}, "
                f"{result.units} units")
     click.echo(f"checkpoint {result.checkpoint}")

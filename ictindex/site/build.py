@@ -15,6 +15,7 @@ from engine.explain import explain as explain_unit
 from ictindex import progress
 from ictindex.atomic import write_atomic
 from ictindex.errors import UsageError, file_problem
+from ictindex.output import LANGS
 from ictindex.site.data import SiteData, gather
 from ictindex.site.names import unit_id_of_slug, unit_slug
 from ictindex.site.render import Renderer
@@ -58,15 +59,20 @@ def _robustness_page(site: SiteData, renderer: Renderer, samples: int, seed: int
 
 def build_site(app: "Ictindex", year: int, out: str | Path, *, as_of: AsOf | str | None = None,
                db_name: str | None = None, show_progress: bool | None = None,
-               robustness_samples: int = 0, robustness_seed: int = 1) -> SiteResult:
+               robustness_samples: int = 0, robustness_seed: int = 1,
+               lang: str = "vi") -> SiteResult:
     """Write the site of `year` (as of `as_of`, default now) under the folder `out`; with
-    `robustness_samples`, also the robustness page (`ictindex.site.robustness_page`)."""
+    `robustness_samples`, also the robustness page (`ictindex.site.robustness_page`).  The
+    pages are Vietnamese; `lang` is how they write numbers ("vi": 84,03 and 1.250, "en": 84.03
+    and 1,250)."""
+    if lang not in LANGS:
+        raise UsageError(f"unknown language {lang!r} (one of: {', '.join(LANGS)})")
     if isinstance(as_of, str):
         as_of = parse_as_of(as_of)
     as_of = as_of or AsOf(kind="now")
     site = gather(app, year, as_of, shlex.quote(Path(db_name).name if db_name else _db_name(app)))
     site.robustness = robustness_samples > 0
-    renderer = Renderer(site)
+    renderer = Renderer(site, lang)
     units = site.units()
     out = Path(out)
     files: dict[str, bytes] = {}

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from decimal import Decimal
 from typing import Any
@@ -13,12 +14,13 @@ from markupsafe import Markup
 from engine.model import Methodology
 from engine.result import Explanation
 from engine.text import fixed, scale_text, when_text_vi
+from ictindex.output import number_text, numbers_in_text
 from ictindex.replay import ENGINE_VERSION
 from ictindex.site.data import SiteData, TierPage
 from ictindex.site.names import unit_slug
 from ictindex.site.templating import environment
 
-__all__ = ["TIER_VI", "Renderer"]
+__all__ = ["FORMULA_TERMS_VI", "TIER_VI", "Renderer", "formula_vi"]
 
 TIER_VI = {"department": "Sở, ban, ngành", "district": "UBND cấp huyện",
            "commune": "UBND cấp xã", "province": "Tỉnh, thành phố"}
@@ -58,6 +60,34 @@ POLICY_VI = {
 }
 
 
+# The words of the built-in rule kinds' formulas (`engine.rules`), in Vietnamese; a rule kind
+# adds its own with an optional `terms_vi` mapping (docs/methodologies.md, "Writing a rule kind").
+FORMULA_TERMS_VI = {
+    "yes": "có", "no": "không", "missing": "thiếu số liệu", "input": "chỉ tiêu",
+    "base": "điểm nền", "best case:": "trường hợp tốt nhất:",
+    "no case holds": "không trường hợp nào đạt", "capped at": "giới hạn ở",
+    "assessed": "chấm", "of": "trên", "(best)": "(tốt nhất)",
+    "best of the tier is": "giá trị tốt nhất của khối là",
+    "is the best possible value": "là giá trị tốt nhất có thể",
+    "all units of the tier have": "mọi đơn vị trong khối đều có",
+    "against": "so với", "for all others": "của mọi đơn vị khác",
+    "no denominator": "không có mẫu số", "standard deviation": "độ lệch chuẩn",
+    "informational:": "chỉ để tham khảo:", "not scored": "không tính điểm",
+    "clamped to": "giới hạn trong", "in": "thuộc", "not in": "không thuộc",
+}
+
+
+def formula_vi(formula: str, terms: dict[str, str], lang: str = "vi") -> str:
+    """A rule's formula with its numbers filled in (`Outcome.formula`), its words in Vietnamese
+    (`terms`, longest first; a category in “quotes” is left as written) and its numbers as
+    people of `lang` write them."""
+    if terms:
+        words = sorted(terms, key=len, reverse=True)
+        pattern = re.compile("(“[^”]*”)|(?<![\\w“])(" + "|".join(map(re.escape, words)) + ")(?![\\w”])")
+        formula = pattern.sub(lambda m: m.group(1) or terms[m.group(2)], formula)
+    return numbers_in_text(formula, lang)
+
+
 def ticks(scale: Decimal) -> list[Decimal]:
     """0 and round steps (1, 2, 2.5 or 5 times a power of ten) up to `scale`, at most 6."""
     if scale <= 0:
@@ -81,8 +111,8 @@ def _short(label: str, most: int) -> str:
     return label if len(label) <= most else label[:most - 1] + "…"
 
 
-def _environment() -> jinja2.Environment:
-    env = environment()
+def _environment(lang: str) -> jinja2.Environment:
+    env = environment(lang)
     env.globals.update(tier_vi=TIER_VI, kind_vi=KIND_VI, status_vi=STATUS_VI,
                        cause_vi=CAUSE_VI, policy_vi=POLICY_VI, version=ENGINE_VERSION)
     return env
@@ -91,9 +121,11 @@ def _environment() -> jinja2.Environment:
 class Renderer:
     """Renders the pages of one gathered site; the methods are what the templates call."""
 
-    def __init__(self, site: SiteData) -> None:
+    def __init__(self, site: SiteData, lang: str = "vi") -> None:
         self.site = site
-        self.env = _environment()
+        self.lang = lang  # how numbers are written: "vi" 84,03 and 1.250, "en" 84.03 and 1,250
+        self.env = _environment(lang)
+        self.env.filters["formula"] = self.formula
 
     def render(self, template: str, *, title: str, root: str, current: str, **context: Any) -> str:
         size, root_hash = self.site.checkpoint()
@@ -142,6 +174,25 @@ class Renderer:
         if as_of.kind == "seq":
             return f"sự kiện #{as_of.seq}"
         return when_text_vi(as_of.time)
+
+    def num(self, d: Decimal | None, decimals: int) -> str:
+        return number_text(fixed(d, decimals), self.lang)
+
+    def rule_name(self, rule: str) -> str:
+        """A rule kind's Vietnamese name (its optional `name_vi`), else its name."""
+        kind = self.site.app.registry.rules.get(rule)
+        return getattr(kind, "name_vi", "") or rule
+
+    def rule_formula(self, rule: str) -> str:
+        """A rule kind's formula explained in Vietnamese (its optional `formula_vi`), else its
+        description."""
+        kind = self.site.app.registry.rules.get(rule)
+        return getattr(kind, "formula_vi", "") or getattr(kind, "description", "")
+
+    def formula(self, text: str, rule: str) -> str:
+        kind = self.site.app.registry.rules.get(rule)
+        return formula_vi(text, {**FORMULA_TERMS_VI, **(getattr(kind, "terms_vi", None) or {})},
+                          self.lang)
 
     def cmd(self, args: str) -> str:
         return f"ictindex --db {self.site.db_name} {args}"
@@ -206,23 +257,23 @@ class Renderer:
         rows = []
         for i, r in enumerate(ranking.rows):
             y = top + i * row_h
-            tooltip = f"{r.rank}. {r.name} ({r.unit_id}): {fixed(r.total, dec)}"
+            tooltip = f"{r.rank}. {r.name} ({r.unit_id}): {self.num(r.total, dec)}"
             if r.band:
                 tooltip += f" — {r.band}"
             rows.append({"href": root + self.site.page_of[r.unit_id], "tooltip": tooltip,
                          "label": _short(f"{r.rank}. {r.name}", 44), "text_y": y + 14,
                          "bar_y": y + 3, "w": f"{_share(r.total, scale) * bar_w:.1f}",
-                         "band": self.band_class(m, r.band)[5:], "value": fixed(r.total, dec)})
+                         "band": self.band_class(m, r.band)[5:], "value": self.num(r.total, dec)})
         return {
-            "tier": tp.tier, "tier_name": TIER_VI.get(tp.tier, tp.tier), "scale": scale_text(scale),
+            "tier": tp.tier, "tier_name": TIER_VI.get(tp.tier, tp.tier), "scale": number_text(scale_text(scale), self.lang),
             "width": label_w + bar_w + value_w, "height": height,
             "grid_top": top - 6, "grid_bottom": height - 4, "tick_y": top - 10,
             "ticks": [{"x": f"{label_w + bar_w * float(v / scale) if scale else label_w:.1f}",
-                       "label": scale_text(v)} for v in ticks(scale)],
+                       "label": number_text(scale_text(v), self.lang)} for v in ticks(scale)],
             "label_x": label_w - 8, "bar_x": label_w, "bar_w": bar_w, "bar_h": row_h - 6,
             "value_x": label_w + bar_w + 6, "rows": rows,
             "legend": [{"index": min(i, 3), "name": b.name_vi,
-                        "low": fixed(b.min_share * scale, dec)}
+                        "low": self.num(b.min_share * scale, dec)}
                        for i, b in enumerate(m.grading)],
         }
 
@@ -233,7 +284,7 @@ class Renderer:
             y = i * row_h
             label = f"{c.code} {c.name_vi}"
             rows.append({"code": c.code, "label": label, "short": _short(label, 33),
-                         "value": f"{fixed(c.points, x.decimals)} / {scale_text(c.max)}",
+                         "value": f"{self.num(c.points, x.decimals)} / {number_text(scale_text(c.max), self.lang)}",
                          "text_y": y + 15, "bar_y": y + 4, "w": f"{_share(c.points, c.max) * bar_w:.1f}"})
         return {"width": label_w + bar_w + value_w, "height": row_h * len(x.components) + 6,
                 "label_x": label_w - 8, "bar_x": label_w, "bar_w": bar_w, "bar_h": row_h - 8,
