@@ -248,12 +248,16 @@ class Renderer:
 
     # -- the charts' geometry ------------------------------------------------------------------
 
+    # Both charts put each row's label on its own line above its bar, and the value as text
+    # right of the bar's track: 400 units wide, so that on a 390 px phone the text stays near
+    # its written size and nothing is cut off; bars are drawn against the row's maximum.
+
     def bar_chart(self, tp: TierPage, root: str) -> dict[str, Any]:
         ranking = tp.replay.ranking
         m = tp.methodology
         dec, scale = ranking.decimals, ranking.scale
-        label_w, bar_w, value_w, row_h, top = 330, 390, 70, 20, 24
-        height = top + row_h * len(ranking.rows) + 8
+        bar_w, value_w, row_h, top = 320, 80, 38, 28
+        height = top + row_h * len(ranking.rows) + 4
         rows = []
         for i, r in enumerate(ranking.rows):
             y = top + i * row_h
@@ -261,32 +265,36 @@ class Renderer:
             if r.band:
                 tooltip += f" — {r.band}"
             rows.append({"href": root + self.site.page_of[r.unit_id], "tooltip": tooltip,
-                         "label": _short(f"{r.rank}. {r.name}", 44), "text_y": y + 14,
-                         "bar_y": y + 3, "w": f"{_share(r.total, scale) * bar_w:.1f}",
+                         "label": _short(f"{r.rank}. {r.name}", 48), "text_y": y + 14,
+                         "bar_y": y + 19, "value_y": y + 31,
+                         "w": f"{_share(r.total, scale) * bar_w:.1f}",
                          "band": self.band_class(m, r.band)[5:], "value": self.num(r.total, dec)})
         return {
-            "tier": tp.tier, "tier_name": TIER_VI.get(tp.tier, tp.tier), "scale": number_text(scale_text(scale), self.lang),
-            "width": label_w + bar_w + value_w, "height": height,
-            "grid_top": top - 6, "grid_bottom": height - 4, "tick_y": top - 10,
-            "ticks": [{"x": f"{label_w + bar_w * float(v / scale) if scale else label_w:.1f}",
+            "tier": tp.tier, "tier_name": TIER_VI.get(tp.tier, tp.tier),
+            "scale": number_text(scale_text(scale), self.lang),
+            "width": bar_w + value_w, "height": height,
+            "grid_top": top - 6, "grid_bottom": height - 4, "tick_y": top - 12,
+            "ticks": [{"x": f"{bar_w * float(v / scale) if scale else 0:.1f}",
+                       "anchor": "start" if v == 0 else "middle",
                        "label": number_text(scale_text(v), self.lang)} for v in ticks(scale)],
-            "label_x": label_w - 8, "bar_x": label_w, "bar_w": bar_w, "bar_h": row_h - 6,
-            "value_x": label_w + bar_w + 6, "rows": rows,
+            "label_x": 0, "bar_x": 0, "bar_w": bar_w, "bar_h": 14,
+            "value_x": bar_w + 6, "rows": rows,
             "legend": [{"index": min(i, 3), "name": b.name_vi,
                         "low": self.num(b.min_share * scale, dec)}
                        for i, b in enumerate(m.grading)],
         }
 
     def component_chart(self, x: Explanation) -> dict[str, Any]:
-        label_w, bar_w, value_w, row_h = 250, 330, 110, 22
+        bar_w, value_w, row_h = 290, 110, 38
         rows = []
         for i, c in enumerate(x.components):
             y = i * row_h
             label = f"{c.code} {c.name_vi}"
-            rows.append({"code": c.code, "label": label, "short": _short(label, 33),
-                         "value": f"{self.num(c.points, x.decimals)} / {number_text(scale_text(c.max), self.lang)}",
-                         "text_y": y + 15, "bar_y": y + 4, "w": f"{_share(c.points, c.max) * bar_w:.1f}"})
-        return {"width": label_w + bar_w + value_w, "height": row_h * len(x.components) + 6,
-                "label_x": label_w - 8, "bar_x": label_w, "bar_w": bar_w, "bar_h": row_h - 8,
-                "value_x": label_w + bar_w + 6, "rows": rows}
-
+            rows.append({"code": c.code, "label": label, "short": _short(label, 48),
+                         "value": f"{self.num(c.points, x.decimals)} / "
+                                  f"{number_text(scale_text(c.max), self.lang)}",
+                         "text_y": y + 14, "bar_y": y + 19, "value_y": y + 31,
+                         "w": f"{_share(c.points, c.max) * bar_w:.1f}"})
+        return {"width": bar_w + value_w, "height": row_h * len(x.components) + 4,
+                "label_x": 0, "bar_x": 0, "bar_w": bar_w, "bar_h": 14,
+                "value_x": bar_w + 6, "rows": rows}
