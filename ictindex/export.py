@@ -2,7 +2,9 @@
 
 One row per ranked unit: rank, unit code and name, the points of every component in the
 edition's order, the total and the grading band.  Vietnamese headers by default (`lang="en"`
-for English).  Numbers are written as numbers (XLSX cells with the edition's decimals as their
+for English); numbers inside text (a maximum in a header, the About sheet's counts) are written
+as people of that language write them (`ictindex.output.number_text`: 2,5 and 1.250 in
+Vietnamese, 2.5 and 1,250 in English).  Points are written as numbers (XLSX cells with the edition's decimals as their
 number format; CSV text with exactly the edition's decimals), so a spreadsheet sums them.
 
 What the table was computed from (edition and its content hash, the log checkpoint, the as-of
@@ -32,7 +34,7 @@ from engine.model import Methodology
 from engine.result import Ranking
 from engine.text import scale_text
 from ictindex.atomic import write_atomic
-from ictindex.output import FORMULA_CHARS, neutralise
+from ictindex.output import FORMULA_CHARS, neutralise, number_text
 
 if TYPE_CHECKING:
     from engine.robustness import Robustness
@@ -121,6 +123,18 @@ def _band(methodology: Methodology, band_vi: str | None, lang: str) -> str:
     return band_vi
 
 
+def as_of_text(as_of: str, lang: str) -> str:
+    """A provenance's as-of point (`AsOf.describe`) in words of `lang`."""
+    if lang != "vi":
+        return as_of
+    kind, _, rest = as_of.partition(" ")
+    if kind == "seq":
+        return f"sự kiện #{rest}"
+    if kind == "time":
+        return f"thời điểm {rest}"
+    return {"now": "hiện tại", "published": "thời điểm công bố"}.get(as_of, as_of)
+
+
 def _points(d: Decimal, decimals: int) -> str:
     return format(d.quantize(Decimal(1).scaleb(-decimals)), "f")
 
@@ -155,10 +169,10 @@ def annex(ranking: Ranking, methodology: Methodology, *, lang: str = "vi",
         headers.append(L["group"])
     for c in comps:
         name = c.name_vi if lang == "vi" else c.name_en
-        headers.append(f"{c.code}. {name} ({scale_text(c.max)})")
+        headers.append(f"{c.code}. {name} ({number_text(scale_text(c.max), lang)})")
     headers.extend(extra)
     first_number = len(headers) - len(codes) - len(extra)
-    headers.extend([f"{L['total']} ({scale_text(ranking.scale)})", L["band"]])
+    headers.extend([f"{L['total']} ({number_text(scale_text(ranking.scale), lang)})", L["band"]])
     has_excluded = bool(ranking.excluded)
     if has_excluded:
         headers.append(L["note"])
@@ -192,12 +206,12 @@ def annex(ranking: Ranking, methodology: Methodology, *, lang: str = "vi",
         (L["edition_title"], edition_title or methodology.title),
         (L["content_hash"], p.content_hash),
         (L["checkpoint"], f"{p.checkpoint_size}:{p.checkpoint_root or ''}"),
-        (L["as_of"], p.as_of),
+        (L["as_of"], as_of_text(p.as_of, lang)),
         (L["engine"], p.engine_version),
         (L["plugin"], f"{p.plugin} {p.plugin_version}".strip()),
-        (L["decimals"], str(ranking.decimals)),
+        (L["decimals"], number_text(ranking.decimals, lang)),
         (L["tie_rule"], ranking.tie_rule),
-        (L["units"], str(len(ranking.rows))),
+        (L["units"], number_text(len(ranking.rows), lang)),
     ]
     if ranking.excluded:
         about.append((L["excluded"], "; ".join(f"{e.unit_id} {e.name}: {e.reason}"
@@ -412,6 +426,22 @@ ROBUSTNESS_LABELS = {
 }
 
 
+ROBUSTNESS_ABOUT = {
+    "vi": {"year_tier": "Năm / khối", "edition": "Bộ tiêu chí (phiên bản)",
+           "content_hash": "Mã băm nội dung bộ tiêu chí",
+           "checkpoint": "Điểm kiểm chứng sổ sự kiện", "as_of": "Tính đến", "samples": "Số mẫu",
+           "seed": "Hạt giống", "generator": "Bộ sinh số ngẫu nhiên",
+           "weights": "Trọng số thay đổi", "missing": "Quy tắc thiếu số liệu",
+           "ties": "Quy tắc đồng hạng", "spearman": "Tương quan Spearman: trung vị / 5% / thấp nhất",
+           "most": "Vững nhất", "least": "Kém vững nhất", "engine": "Phiên bản ictindex"},
+    "en": {"year_tier": "year / tier", "edition": "edition", "content_hash": "edition content hash",
+           "checkpoint": "checkpoint", "as_of": "as of", "samples": "samples", "seed": "seed",
+           "generator": "generator", "weights": "weights", "missing": "missing-data policies",
+           "ties": "tie rules", "spearman": "Spearman median / 5% / min", "most": "most robust",
+           "least": "least robust", "engine": "engine"},
+}
+
+
 def write_robustness_xlsx(r: "Robustness", out: str | Path, *, lang: str = "vi") -> None:
     """The annex sheet of a robustness run (`engine.robustness`): one row per unit in published
     order, and an About sheet with the edition, checkpoint, seed, generator and alternatives.
@@ -440,18 +470,21 @@ def write_robustness_xlsx(r: "Robustness", out: str | Path, *, lang: str = "vi")
     for col, width in zip("ABCDEFGH", (9, 11, 40, 12, 11, 11, 16, 12)):
         ws.column_dimensions[col].width = width
     p = r.provenance
+    A = ROBUSTNESS_ABOUT[lang]
     about = [
-        ("year / tier", f"{r.year} {r.tier}"),
-        ("edition", p.edition), ("edition content hash", p.content_hash),
-        ("checkpoint", f"{p.checkpoint_size}:{p.checkpoint_root or ''}"), ("as of", p.as_of),
-        ("samples", str(r.samples)), ("seed", str(r.seed)), ("generator", r.generator),
-        ("weights", f"±{(r.width * 100).normalize():f}%"),
-        ("missing-data policies", ", ".join(r.missing)), ("tie rules", ", ".join(r.ties)),
-        ("Spearman median / 5% / min",
-         " / ".join("" if v is None else f"{v:f}" for v in (r.spearman.median, r.spearman.p5,
-                                                             r.spearman.min))),
-        ("most robust", ", ".join(r.most_robust)), ("least robust", ", ".join(r.least_robust)),
-        ("engine", p.engine_version),
+        (A["year_tier"], f"{r.year} {r.tier}"),
+        (A["edition"], p.edition), (A["content_hash"], p.content_hash),
+        (A["checkpoint"], f"{p.checkpoint_size}:{p.checkpoint_root or ''}"),
+        (A["as_of"], as_of_text(p.as_of, lang)),
+        (A["samples"], number_text(r.samples, lang)), (A["seed"], str(r.seed)),
+        (A["generator"], r.generator),
+        (A["weights"], f"±{number_text((r.width * 100).normalize(), lang)}%"),
+        (A["missing"], ", ".join(r.missing)), (A["ties"], ", ".join(r.ties)),
+        (A["spearman"],
+         " / ".join("" if v is None else number_text(v, lang)
+                    for v in (r.spearman.median, r.spearman.p5, r.spearman.min))),
+        (A["most"], ", ".join(r.most_robust)), (A["least"], ", ".join(r.least_robust)),
+        (A["engine"], p.engine_version),
     ]
     info = wb.create_sheet("Thông tin" if lang == "vi" else "About")
     for row, (k, v) in enumerate(about, start=1):

@@ -111,7 +111,7 @@ def test_xlsx_layout_headers_formats_about_sheet_and_properties(sample_db, run, 
     assert about["Bộ tiêu chí (phiên bản)"] == "local-ict@2020"
     assert len(about["Mã băm nội dung bộ tiêu chí"]) == 64
     assert about["Điểm kiểm chứng sổ sự kiện (số sự kiện:gốc Merkle)"] == cp
-    assert about["Tính đến"] == "now"
+    assert about["Tính đến"] == "hiện tại"  # the as-of point in words, not the CLI's `now`
     assert about["Lệnh kiểm chứng"] == f"ictindex --db brvt-2020.db verify --checkpoint {cp}"
     props = wb.properties
     assert props.creator == "ictindex" and "Sở, ban, ngành" in props.title

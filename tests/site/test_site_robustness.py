@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from test_site_static import check_site
 
 from ictindex.cli import build_cli
+from ictindex.output import number_text
 
 
 def test_robustness_page_shows_each_tiers_rank_intervals_as_the_command_does(sample_db, tmp_path,
@@ -33,8 +34,9 @@ def test_robustness_page_shows_each_tiers_rank_intervals_as_the_command_does(sam
         result = json.loads(cmd.stdout)
         for uid in result["most_robust"] + result["least_robust"]:
             u = next(x for x in result["units"] if x["unit_id"] == uid)
-            assert (f'<td class="num">{u["median"]}</td><td class="num">{u["p5"]}–{u["p95"]}'
-                    f'</td><td class="num">{u["keeps"]}</td>') in section
+            median, p5, p95, keeps = (number_text(u[k]) for k in ("median", "p5", "p95", "keeps"))
+            assert (f'<td class="num">{median}</td><td class="num">{p5}–{p95}'
+                    f'</td><td class="num">{keeps}</td>') in section
     # without the option the site is as it was: no page, no link
     assert not (sample_site / "robustness.html").exists()
     assert "robustness.html" not in (sample_site / "index.html").read_text(encoding="utf-8")

@@ -113,7 +113,7 @@ def test_sample_site_has_every_page_and_every_link_resolves(sample_site, sample_
     # Every unit of the index links to its page; the published figures show.
     for uid in ranked:
         assert f'href="units/{unit_slug(uid)}.html"' in index
-    assert "94.79" in index and "84.03" in index and "63.81" in index
+    assert "94,79" in index and "84,03" in index and "63,81" in index  # Vietnamese decimals
 
 
 def test_check_site_catches_what_it_must(tmp_path):
@@ -130,21 +130,21 @@ def test_check_site_catches_what_it_must(tmp_path):
 def test_unit_page_explains_down_to_the_events(sample_site):
     page = (sample_site / "units" / "26656.html").read_text(encoding="utf-8")
     # total, rank and band after the correction, and the notice that it changed
-    assert "77.13" in page and "hạng 47 → 45" in page and "76.00 → 77.13" in page
+    assert "77,13" in page and "hạng 47 → 45" in page and "76,00 → 77,13" in page
     assert 'href="../changes.html#u-26656"' in page
     # component → criterion → formula → inputs → the events, with evidence and the correction
     assert 'id="c-DV"' in page and 'id="k-DV2"' in page
-    assert "12727 ÷ 12921 × 6" in page
+    assert "12.727 ÷ 12.921 × 6" in page
     assert "#3240</strong> nộp số liệu" in page and "đã được đính chính" in page
     assert "#4175</strong> đính chính" in page and "Công văn số 1234/STTTT-CNTT" in page
     assert "Báo cáo số 67/BC-26656 ngày 22/01/2021" in page
     page = (sample_site / "units" / "753.html").read_text(encoding="utf-8")
-    assert "84.03" in page and "UBND huyện Đất Đỏ" in page
+    assert "84,03" in page and "UBND huyện Đất Đỏ" in page
 
 
 def test_changes_page_names_the_correction_and_why(sample_site):
     page = (sample_site / "changes.html").read_text(encoding="utf-8")
-    assert 'id="u-26656"' in page and "47 → 45" in page and "76.00 → 77.13" in page
+    assert 'id="u-26656"' in page and "47 → 45" in page and "76,00 → 77,13" in page
     assert "#4175</strong> đính chính" in page
     assert "Hồ sơ tiếp nhận qua Cổng dịch vụ công quốc gia" in page
     assert "Công văn số 1234/STTTT-CNTT ngày 15/06/2021" in page
