@@ -82,3 +82,30 @@ def run(monkeypatch):
         return runner.invoke(cli, ["--db", str(db), *map(str, args)], catch_exceptions=False)
 
     return _run
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (the system's, driven by playwright), one for every browser test of
+    the session (playwright's sync API allows one running instance); skips, saying why,
+    without Chromium or playwright (`.ci/install-browser` installs both)."""
+    from screenshots import chromium
+
+    exe = chromium()
+    if exe is None:
+        pytest.skip("no Chromium found (/usr/bin/chromium or $ICTINDEX_CHROMIUM): "
+                    "run .ci/install-browser (Debian's chromium) to run the browser tests")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("the playwright Python package is not installed: run .ci/install-browser "
+                    "(pip install playwright; it drives the system Chromium, nothing downloaded)")
+    pw = sync_playwright().start()
+    try:
+        b = pw.chromium.launch(executable_path=exe, headless=True)
+    except Exception:
+        pw.stop()
+        raise
+    yield b
+    b.close()
+    pw.stop()

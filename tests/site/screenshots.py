@@ -27,7 +27,8 @@ SHOTS = (
 
 
 def chromium() -> str | None:
-    """The system's Chromium, as the browser tests find it (tests/site/test_site_browser.py)."""
+    """The system's Chromium ($ICTINDEX_CHROMIUM, /usr/bin/chromium or on the PATH), which the
+    browser tests (the `browser` fixture of tests/site/conftest.py) launch too; None without."""
     for candidate in (os.environ.get("ICTINDEX_CHROMIUM"), "/usr/bin/chromium",
                       shutil.which("chromium"), shutil.which("chromium-browser")):
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):

@@ -1,6 +1,6 @@
 """The site in a real browser: headless Chromium (Debian's), driven by playwright.
 
-No browser is downloaded: playwright launches the system's Chromium (`/usr/bin/chromium`, or
+No browser is downloaded: playwright launches (the `browser` fixture, conftest.py) the system's Chromium (`/usr/bin/chromium`, or
 $ICTINDEX_CHROMIUM).  Without one, or without the playwright package, these tests skip and say
 why; `.ci/install-browser` installs both.
 
@@ -13,8 +13,6 @@ the index and of a unit page (and a PDF print of it) are written under the test'
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections import deque
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -33,36 +31,6 @@ _JS_COLLECT = """() => ({
                     e => new URL(e.getAttribute('href') ?? e.getAttribute('src'),
                                  document.baseURI).href),
 })"""
-
-
-def _chromium() -> str | None:
-    for candidate in (os.environ.get("ICTINDEX_CHROMIUM"), "/usr/bin/chromium",
-                      shutil.which("chromium"), shutil.which("chromium-browser")):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-@pytest.fixture(scope="session")
-def browser():
-    exe = _chromium()
-    if exe is None:
-        pytest.skip("no Chromium found (/usr/bin/chromium or $ICTINDEX_CHROMIUM): "
-                    "run .ci/install-browser (Debian's chromium) to run the browser tests")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("the playwright Python package is not installed: run .ci/install-browser "
-                    "(pip install playwright; it drives the system Chromium, nothing downloaded)")
-    pw = sync_playwright().start()
-    try:
-        b = pw.chromium.launch(executable_path=exe, headless=True)
-    except Exception:
-        pw.stop()
-        raise
-    yield b
-    b.close()
-    pw.stop()
 
 
 class Visit:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from screenshots import SHOTS, take
-from test_site_browser import Visit, browser  # noqa: F401  (the session's browser fixture)
+from test_site_browser import Visit
 
 from ictindex.app import Ictindex
 from ictindex.site import build_site
@@ -64,7 +64,7 @@ def page_kinds(site: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("width,height", WIDTHS, ids=[f"{w}px" for w, _ in WIDTHS])
-def test_no_page_scrolls_sideways_and_every_value_is_visible(browser, robust_site,  # noqa: F811
+def test_no_page_scrolls_sideways_and_every_value_is_visible(browser, robust_site,
                                                              width, height):
     kinds = page_kinds(robust_site)
     assert {"index.html", "changes.html", "verify.html", "robustness.html"} <= set(kinds)
@@ -87,7 +87,7 @@ def test_no_page_scrolls_sideways_and_every_value_is_visible(browser, robust_sit
     assert checked["index.html"] > 109 * 10 and all(checked[u] >= 14 for u in UNITS)
 
 
-def test_the_visibility_check_catches_a_table_that_scrolls_and_a_cut_chart(browser, tmp_path):  # noqa: F811
+def test_the_visibility_check_catches_a_table_that_scrolls_and_a_cut_chart(browser, tmp_path):
     """The check above can fail: a wide table in a scrolling box, a chart wider than the screen."""
     cells = "".join(f'<td class="num">{i},25</td>' for i in range(30))
     (tmp_path / "index.html").write_text(
@@ -114,7 +114,7 @@ def _png_size(path: Path) -> tuple[int, int]:
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
-def test_the_screenshots_in_the_docs_are_what_the_script_takes(browser, sample_site,  # noqa: F811
+def test_the_screenshots_in_the_docs_are_what_the_script_takes(browser, sample_site,
                                                                tmp_path):
     docs = Path(__file__).resolve().parents[2] / "docs"
     text = (docs / "publishing.md").read_text(encoding="utf-8")

@@ -214,8 +214,15 @@ def test_as_of_published_shows_the_published_figures(sample_db, tmp_path, run):
     assert result.exit_code == 0, result.output
     assert "Wrote 112 pages" in result.stdout and "department, district, commune" in result.stdout
     page = (out / "units" / "26656.html").read_text(encoding="utf-8")
-    assert "76.00" in page and "77.13" not in page and "Đã thay đổi sau khi công bố" not in page
+    assert "76,00" in page and "77,13" not in page and "Đã thay đổi sau khi công bố" not in page
     assert "Trang này hiển thị đúng kết quả đã công bố." in (out / "changes.html").read_text("utf-8")
+    # --lang en writes the numbers with a decimal point; the words stay Vietnamese
+    result = run(sample_db, "site", "--year", 2020, "--out", tmp_path / "en", "--as-of", "published",
+                 "--lang", "en")
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "en" / "units" / "26656.html").read_text(encoding="utf-8")
+    assert "76.00" in page and "77.13" not in page and "Đã thay đổi sau khi công bố" not in page
+    assert "76,00" not in page and "Tổng điểm" in page
 
 
 def test_site_of_a_year_with_nothing_adopted_is_an_error(sample_db, tmp_path, run):
@@ -229,7 +236,7 @@ def test_only_adopted_tiers_and_unpublished_tiers_say_so(hostile_site):
     index = (hostile_site / "index.html").read_text(encoding="utf-8")
     assert "Bảng xếp hạng này chưa được công bố." in index  # district and commune
     changes = (hostile_site / "changes.html").read_text(encoding="utf-8")
-    assert 'id="u-D2"' in changes and "9.24 → 11.24" in changes
+    assert 'id="u-D2"' in changes and "9,24 → 11,24" in changes
 
 
 def test_templates_and_css_are_package_data():
