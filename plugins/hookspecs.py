@@ -31,8 +31,9 @@ def register_methodologies(register: Callable) -> None:
 def register_rule_kinds(register: Callable) -> None:
     """Called once at start-up to collect rule kinds.
 
-    Call ``register(rule_kind)`` with each object fulfilling `engine.rules.base.RuleKind`.
-    Two plugins registering the same rule kind name is an error.  Returns nothing.
+    Call ``register(rule_kind)`` with each object fulfilling `engine.rules.base.RuleKind`;
+    optional `name_vi`, `formula_vi` and `terms_vi` members say its name, formula and words in
+    Vietnamese for the site (docs/methodologies.md, "Writing a rule kind").  Two plugins registering the same rule kind name is an error.  Returns nothing.
     """
 
 

@@ -91,6 +91,9 @@ class RuleKind(Protocol):
 #   check_indicators(params, indicators: Sequence[engine.model.Indicator]) -> None
 #       Raise ParamsError when params don't fit the indicators themselves (e.g. a category
 #       rule naming a category its indicator does not declare).
+#   name_vi: str, formula_vi: str, terms_vi: Mapping[str, str]
+#       The rule's name, its formula template and the words of its formulas in Vietnamese, for
+#       the site's pages (ictindex.site.render); without them the site shows name/description.
 #   direction(params) -> tuple[int, ...]
 #       Per input: +1 when more is better, -1 when less is better, 0 when unordered.  A rule
 #       kind is monotone when moving any input in its better direction never lowers the points.

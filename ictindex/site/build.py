@@ -53,7 +53,7 @@ def _robustness_page(site: SiteData, renderer: Renderer, samples: int, seed: int
     as_of = site.as_of
     cli_as_of = str(as_of.seq) if as_of.kind == "seq" else (
         as_of.describe()[5:] if as_of.kind == "time" else as_of.kind)
-    return renderer.robustness(results, [rank_interval_svg(r) for r in results],
+    return renderer.robustness(results, [rank_interval_svg(r, renderer.lang) for r in results],
                                shlex.quote(cli_as_of), WEIGHTS)
 
 

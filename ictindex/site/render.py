@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from engine.model import Methodology
 from engine.result import Explanation
+from engine.score import NO_DATA
 from engine.text import fixed, scale_text, when_text_vi
 from ictindex.output import number_text, numbers_in_text
 from ictindex.replay import ENGINE_VERSION
@@ -20,7 +21,7 @@ from ictindex.site.data import SiteData, TierPage
 from ictindex.site.names import unit_slug
 from ictindex.site.templating import environment
 
-__all__ = ["FORMULA_TERMS_VI", "TIER_VI", "Renderer", "formula_vi"]
+__all__ = ["FORMULA_TERMS_VI", "PEERS_VI", "TIER_VI", "Renderer", "formula_vi"]
 
 TIER_VI = {"department": "Sở, ban, ngành", "district": "UBND cấp huyện",
            "commune": "UBND cấp xã", "province": "Tỉnh, thành phố"}
@@ -75,6 +76,11 @@ FORMULA_TERMS_VI = {
     "informational:": "chỉ để tham khảo:", "not scored": "không tính điểm",
     "clamped to": "giới hạn trong", "in": "thuộc", "not in": "không thuộc",
 }
+
+
+# The names of the peer values relative rules compare with (`Outcome.peers`).
+PEERS_VI = {"best": "giá trị tốt nhất", "min": "nhỏ nhất", "max": "lớn nhất",
+            "mean": "trung bình", "sd": "độ lệch chuẩn"}
 
 
 def formula_vi(formula: str, terms: dict[str, str], lang: str = "vi") -> str:
@@ -189,10 +195,40 @@ class Renderer:
         kind = self.site.app.registry.rules.get(rule)
         return getattr(kind, "formula_vi", "") or getattr(kind, "description", "")
 
-    def formula(self, text: str, rule: str) -> str:
+    def terms(self, rule: str) -> dict[str, str]:
+        """The Vietnamese words of a rule kind's formulas: the built-in ones and its own
+        (its optional `terms_vi`)."""
         kind = self.site.app.registry.rules.get(rule)
-        return formula_vi(text, {**FORMULA_TERMS_VI, **(getattr(kind, "terms_vi", None) or {})},
-                          self.lang)
+        return {**FORMULA_TERMS_VI, **(getattr(kind, "terms_vi", None) or {})}
+
+    def formula(self, text: str, rule: str) -> str:
+        return formula_vi(text, self.terms(rule), self.lang)
+
+    def peer_name(self, rule: str, name: str) -> str:
+        return self.terms(rule).get(name) or PEERS_VI.get(name, name)
+
+    def missing_vi(self, k: Any) -> str:
+        """What the missing-data policy did to a criterion's inputs (`CriterionTrace.missing`
+        says it in English), from the inputs' statuses."""
+        carried = [i for i in k.inputs if i.status == "carried"]
+        missing = [i.indicator for i in k.inputs if i.status == "missing"]
+        parts = [f"{i.indicator} lấy từ năm {i.from_year}" for i in carried]
+        if missing:
+            then = {"carry_forward": "thiếu cả năm nay và năm trước: 0 điểm",
+                    "exclude_unit": "thiếu: không xếp hạng đơn vị"}.get(k.missing_policy or "",
+                                                                      "thiếu: 0 điểm")
+            parts.append(f"{', '.join(missing)} {then}")
+        return "; ".join(parts)
+
+    def reason_vi(self, reason: str) -> str:
+        """Why a unit is not ranked (`engine.score`'s words), in Vietnamese."""
+        if reason == NO_DATA:
+            return "không có số liệu nào trong năm"
+        head = "missing data (policy exclude_unit): "
+        if reason.startswith(head):
+            return ("thiếu số liệu (quy tắc: thiếu số liệu thì không xếp hạng đơn vị): "
+                    + reason[len(head):])
+        return reason
 
     def cmd(self, args: str) -> str:
         return f"ictindex --db {self.site.db_name} {args}"
