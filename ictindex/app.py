@@ -274,12 +274,14 @@ class Ictindex:
 
     def site(self, year: int, out: str | Path, *, as_of: AsOf | str | None = None,
              db_name: str | None = None, robustness_samples: int = 0,
-             robustness_seed: int = 1) -> "SiteResult":
-        """Write the static transparency site of `year` under the folder `out`."""
+             robustness_seed: int = 1, signer: Signer | None = None) -> "SiteResult":
+        """Write the static transparency site of `year` under the folder `out`, with the log
+        and its proofs (the checkpoint signed by `signer`, if given)."""
         from ictindex.site import build_site  # Jinja: loaded only to build a site
 
         return build_site(self, year, out, as_of=as_of, db_name=db_name,
-                          robustness_samples=robustness_samples, robustness_seed=robustness_seed)
+                          robustness_samples=robustness_samples, robustness_seed=robustness_seed,
+                          signer=signer)
 
     def readoption_diff(self, year: int, tier: str, edition: str, *,
                         state: LogState | None = None) -> RankingDiff:
