@@ -1,8 +1,8 @@
 """The site's own proof: the log as published with the pages, and what checks them without
 the tool.
 
-Under `log/` (see `write_log`): a consistent snapshot of the SQLite log (`VACUUM INTO`: the
-same rows give the same bytes, whatever free pages the original holds), `events.jsonl` (one
+Under `log/` (see `write_log`): a copy of the log as a SQLite file (its events recorded again
+with their own bytes, so the same events give the same file from any store), `events.jsonl` (one
 line per event: seq, leaf hash, canonical body), the checkpoint (a signed note with a key, a
 plain `SIZE:ROOT` line otherwise), the C2SP tlog tiles and entry bundles (`ictindex.tlog`) and
 the stand-alone `verify_tlog.py`.  Under `proofs/`, per unit, the inclusion proofs of the
@@ -13,8 +13,8 @@ the checkpoint and the lines of `events.jsonl`.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
-import sqlite3
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,11 +23,13 @@ import attrs
 
 from engine.result import Explanation
 from events import merkle
+from events.canonical import decode_event
 from events.merkle import Checkpoint
 from events.note import Signer
+from events.store import EventStore
 from ictindex import tlog
 from ictindex.atomic import write_atomic
-from ictindex.errors import UsageError, file_problem
+from ictindex.errors import UsageError
 
 if TYPE_CHECKING:
     from ictindex.app import Ictindex
@@ -68,7 +70,7 @@ class SiteProof:
     signer: Signer | None
     decisions: list[tuple[str, Checkpoint]]
     leaves: list[bytes] = attrs.field(repr=False)
-    db_file: str | None  # the snapshot of the SQLite log, relative to the site's root
+    db_file: str  # the copy of the log (a SQLite file), relative to the site's root
 
     @functools.cached_property
     def _range_root(self):
@@ -112,7 +114,7 @@ def prepare(app: "Ictindex", year: int, decisions: list[str],
     named = [(d, app.decision_checkpoint(d, year)) for d in dict.fromkeys(decisions)]
     return SiteProof(checkpoint=cp, signer=signer, decisions=named,
                      leaves=app.store.leaf_hashes(cp.size),
-                     db_file=f"{LOG_DIR}/{db_name}" if app.store.path else None)
+                     db_file=f"{LOG_DIR}/{db_name}")
 
 
 def _event_lines(app: "Ictindex", size: int) -> bytes:
@@ -127,24 +129,33 @@ def _event_lines(app: "Ictindex", size: int) -> bytes:
     return bytes(out)
 
 
-def _snapshot(app: "Ictindex") -> bytes:
-    """The SQLite log's bytes as of one read transaction (VACUUM INTO: rows, not free pages)."""
-    source = Path(app.store.path)
+def _copy_log(app: "Ictindex", size: int, name: str) -> bytes:
+    """The bytes of a new SQLite log holding the first `size` stored events, each recorded
+    again with its own time, id, actor and key (so with the same bytes and hashes), and the
+    publications' kept copies: whichever store the log is kept in, the same events give the
+    same file."""
+    rows = [row for row in app.store.stored_rows(1) if row.seq <= size]
+    events = [decode_event(bytes(row.body)) for row in rows]
+    # the store reads its clock once per batch: a batch is a run of events of one time and actor
+    batches = [list(run) for _, run in itertools.groupby(events, key=lambda e: (e.recorded_at, e.actor))]
+    times = iter([batch[0].recorded_at for batch in batches])
+    ids = iter([e.event_id for e in events])
     with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / source.name
-        try:
-            conn = sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True)
-            try:
-                conn.execute("VACUUM INTO ?", (str(copy),))
-            finally:
-                conn.close()
-            return copy.read_bytes()
-        except OSError as e:
-            raise UsageError(file_problem(source, e, "copy")) from None
-        except sqlite3.Error as e:
-            raise UsageError(f"cannot copy {source}: {e}") from None
-
-
+        path = Path(tmp) / name
+        with EventStore(path, clock=lambda: next(times), new_event_id=lambda: next(ids)) as copy:
+            for batch in batches:
+                copy.extend([e.payload for e in batch], actor=batch[0].actor,
+                            keys=[e.key for e in batch])
+            for row in rows:
+                kept = app.store.published_copy(row.seq) if row.type == "ranking_published" else None
+                if kept is not None:
+                    copy.keep_published(row.seq, kept)
+            same = copy.checkpoint() == app.store.checkpoint(size)
+            copy.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if not same:
+            raise UsageError("the log holds events recorded under an older schema: their bytes "
+                             "cannot be recorded again, so the site cannot carry a copy of it")
+        return path.read_bytes()
 def write_log(app: "Ictindex", out: Path, proof: SiteProof) -> None:
     """Write `log/` of the site (see the module doc) for the proof's checkpoint."""
     size = proof.checkpoint.size
@@ -153,5 +164,4 @@ def write_log(app: "Ictindex", out: Path, proof: SiteProof) -> None:
     write_atomic(folder / "events.jsonl", _event_lines(app, size))
     if proof.signer is not None:
         write_atomic(folder / "key.pub", (proof.signer.verifier.text() + "\n").encode())
-    if proof.db_file is not None:
-        write_atomic(out / proof.db_file, _snapshot(app))
+    write_atomic(out / proof.db_file, _copy_log(app, size, Path(proof.db_file).name))
