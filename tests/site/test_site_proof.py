@@ -177,3 +177,31 @@ def test_a_signed_site_carries_the_signed_checkpoint_and_its_key(sample_db, tmp_
         build_site(app, 2020, again, show_progress=False, db_name=str(sample_db),
                    signer=load_signer(str(key)))
     assert (again / "log" / "checkpoint").read_bytes() == (out / "log" / "checkpoint").read_bytes()
+
+
+def test_a_served_site_is_checked_over_http(sample_site):
+    """The same checks with the site served by a web host (here on 127.0.0.1): URLs in place
+    of the folder and the proof file."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(sample_site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        verifier = str(sample_site / "log" / "verify_tlog.py")
+        done = subprocess.run([sys.executable, "-I", "-S", verifier, f"{url}/log", "proofs",
+                               f"{url}/proofs/753.json"], capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert f"41 events behind the score of 753 ARE in unsigned checkpoint {LOG_CHECKPOINT}" in done.stdout
+        done = subprocess.run([sys.executable, "-I", "-S", verifier, f"{url}/log", "consistency",
+                               DECISION_CHECKPOINT], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0 and "EXTENDS" in done.stdout, done.stdout + done.stderr
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
