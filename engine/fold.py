@@ -200,7 +200,8 @@ class YearState:
         return self._adoptions.get(tier)
 
     def publications(self, tier: str) -> tuple[Event, ...]:
-        """RankingPublished events of this year and tier, in log order."""
+        """RankingPublished events of this year and tier, in log order (one that publishes
+        several tiers is seen here as the publication of this tier alone: `per_tier`)."""
         return tuple(self._publications.get(tier, ()))
 
     def latest_publication(self, tier: str) -> RankingPublished | None:
@@ -359,7 +360,13 @@ class LogState:
                 elif t is MethodologyAdopted:
                     self._adoptions.setdefault(p.year, {})[p.tier] = e
                 elif t is RankingPublished:
-                    self._publications.setdefault(p.year, {}).setdefault(p.tier, []).append(e)
+                    pubs = self._publications.setdefault(p.year, {})
+                    if p.also is msgspec.UNSET:
+                        pubs.setdefault(p.tier, []).append(e)
+                    else:  # one event for several tiers: each tier sees its own publication
+                        for view in p.per_tier():
+                            pubs.setdefault(view.tier, []).append(
+                                msgspec.structs.replace(e, payload=view))
                 elif t is SigningKeyRegistered:
                     pass  # vouches for checkpoints; scores nothing
                 else:  # pragma: no cover - the union is closed

@@ -181,8 +181,21 @@ class IndicatorRetracted(_Payload, tag="indicator_retracted"):
     authority: str = ""
 
 
+class PublishedTier(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False):
+    """One more tier that a publication event publishes, computed from the same checkpoint."""
+
+    tier: Tier
+    edition: str
+    content_hash: str
+    result_hash: str
+
+
 class RankingPublished(_Payload, tag="ranking_published"):
-    """A ranking was published: computed from the log's first `checkpoint_size` events."""
+    """A ranking was published: computed from the log's first `checkpoint_size` events.
+
+    A decision that publishes several tiers records them in one event: `tier` and its result
+    first, the others in `also`, so that the decision names one checkpoint (the log right
+    after the event).  `per_tier` reads such an event as one publication per tier."""
 
     year: int
     tier: Tier
@@ -196,9 +209,25 @@ class RankingPublished(_Payload, tag="ranking_published"):
     # A publication under a decision already published with another result replaces it.
     supersedes: OptionalText = UNSET  # the event id of the publication it replaces
     reason: OptionalText = UNSET
+    also: tuple[PublishedTier, ...] | UnsetType = UNSET
 
     def __post_init__(self) -> None:
         _unset_empty(self, "supersedes", "reason")
+        if self.also == ():
+            msgspec.structs.force_setattr(self, "also", UNSET)
+        elif self.also is not UNSET:
+            tiers = [self.tier] + [t.tier for t in self.also]
+            if len(set(tiers)) != len(tiers):
+                raise ValueError(f"a publication names a tier twice: {', '.join(tiers)}")
+
+    def per_tier(self) -> tuple["RankingPublished", ...]:
+        """The publication of each tier this event publishes, `tier` first, each on its own."""
+        if self.also is UNSET:
+            return (self,)
+        first = msgspec.structs.replace(self, also=UNSET)
+        return (first, *(msgspec.structs.replace(
+            first, tier=t.tier, edition=t.edition, content_hash=t.content_hash,
+            result_hash=t.result_hash) for t in self.also))
 
 
 class SigningKeyRegistered(_Payload, tag="signing_key_registered"):

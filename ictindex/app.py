@@ -231,14 +231,19 @@ class Ictindex:
         return replay.diff(self, year, tier, old=old, new=new, edition=edition,
                            allow_changed_edition=allow_changed_edition)
 
-    def publish(self, year: int, tier: str, *, decision: str, date: dt.date | None = None,
-                actor: str | None = None, supersede: bool = False, reason: str = "",
-                allow_missing: bool = False) -> Published:
-        """Record the publication of the current ranking (`ictindex.replay.publish`): the
-        event and the ranking, and whether it was recorded (not already published)."""
+    def publish(self, year: int, tier: str | Sequence[str] | None, *, decision: str,
+                date: dt.date | None = None, actor: str | None = None, supersede: bool = False,
+                reason: str = "", allow_missing: bool = False) -> Published:
+        """Record the publication of the current ranking of one tier, or of several (None:
+        every adopted tier) in one event (`ictindex.replay.publish`): the event, the rankings,
+        whether it was recorded (not already published) and the decision's checkpoint."""
         return replay.publish(self, year, tier, decision=decision, date=date,
                               actor=actor or default_actor(), supersede=supersede,
                               reason=reason, allow_missing=allow_missing)
+
+    def decision_checkpoint(self, decision: str, year: int | None = None) -> Checkpoint:
+        """The checkpoint a decision names: the log right after its last publication event."""
+        return replay.decision_checkpoint(self, decision, year)
 
     def whatif(self, year: int, tier: str, assignments: Sequence[str], *,
                edition: str | None = None, as_of: str | None = None,
@@ -269,14 +274,16 @@ class Ictindex:
 
     def site(self, year: int, out: str | Path, *, as_of: AsOf | str | None = None,
              db_name: str | None = None, robustness_samples: int = 0,
-             robustness_seed: int = 1, lang: str = "vi") -> "SiteResult":
-        """Write the static transparency site of `year` under the folder `out` (Vietnamese
-        pages; `lang` is how they write numbers: "vi" 84,03, "en" 84.03)."""
+             robustness_seed: int = 1, lang: str = "vi",
+             signer: Signer | None = None) -> "SiteResult":
+        """Write the static transparency site of `year` under the folder `out`, with the log
+        and its proofs (the checkpoint signed by `signer`, if given).  The pages are Vietnamese;
+        `lang` is how they write numbers: "vi" 84,03, "en" 84.03."""
         from ictindex.site import build_site  # Jinja: loaded only to build a site
 
         return build_site(self, year, out, as_of=as_of, db_name=db_name,
                           robustness_samples=robustness_samples, robustness_seed=robustness_seed,
-                          lang=lang)
+                          lang=lang, signer=signer)
 
     def readoption_diff(self, year: int, tier: str, edition: str, *,
                         state: LogState | None = None) -> RankingDiff:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from importlib import metadata
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 import attrs
 import msgspec
@@ -34,7 +34,8 @@ from engine.result import (
 )
 from engine.score import TierScores, missing_inputs, needs_previous, score_tier
 from events.interface import ConcurrencyError
-from events.types import TIERS, Event, RankingPublished
+from events.merkle import Checkpoint
+from events.types import TIERS, Event, PublishedTier, RankingPublished
 from ictindex.errors import UsageError
 
 if TYPE_CHECKING:
@@ -196,74 +197,132 @@ def readoption_diff(app: "Ictindex", year: int, tier: str, edition: str, *,
 
 class Published(tuple):
     """What `publish` did: `(event, ranking)` as before, and `recorded`, False when the decision
-    had already published this very result (`event` is then that publication)."""
+    had already published this very result (`event` is then that publication); `rankings`,
+    each tier's ranking published, and `checkpoint`, the decision's (`decision_checkpoint`)."""
 
-    def __new__(cls, event: Event, ranking: Ranking, recorded: bool = True) -> "Published":
+    def __new__(cls, event: Event, ranking: Ranking, recorded: bool = True, *,
+                rankings: dict[str, Ranking] | None = None,
+                checkpoint: Checkpoint | None = None) -> "Published":
         self = super().__new__(cls, (event, ranking))
         self.event, self.ranking, self.recorded = event, ranking, recorded
+        self.rankings = rankings if rankings is not None else {ranking.tier: ranking}
+        self.checkpoint = checkpoint
         return self
 
 
-def publish(app: "Ictindex", year: int, tier: str, *, decision: str, date: dt.date | None = None,
-            actor: str, supersede: bool = False, reason: str = "",
+def publish(app: "Ictindex", year: int, tier: str | Sequence[str] | None, *, decision: str,
+            date: dt.date | None = None, actor: str, supersede: bool = False, reason: str = "",
             allow_missing: bool = False) -> Published:
-    """Record the publication of the current ranking of `tier` in `year`.
+    """Record the publication of the current ranking of `tier` in `year`; with several tiers
+    (None: every tier with an adopted edition that year), one event publishes them all, so
+    that the decision names one checkpoint (`decision_checkpoint`).
 
-    The same decision publishing the same result again records nothing (`recorded` False);
-    publishing another result under a decision already published needs `supersede` and a
+    The same decision publishing the same result again records nothing (`recorded` False;
+    of several tiers, those already published so are left out of the event); publishing
+    another result under a decision already published needs `supersede` (one tier) and a
     `reason`, recorded with the event it replaces.  Refused while some unit has missing
     inputs, unless `allow_missing`.
     """
     from ictindex.importing import free_text
 
+    tiers = _publish_tiers(app, year, tier)
     decision = decision.strip()
     if not decision:
         raise UsageError("a publication needs the decision that publishes it (--decision)")
     reason = free_text("--reason", reason)
     if supersede and not reason:
         raise UsageError("--supersede needs a --reason: why the decision's published result changes")
+    if supersede and len(tiers) > 1:
+        raise UsageError("--supersede replaces one tier's publication at a time: name one --tier")
     for attempt in range(_PUBLISH_ATTEMPTS):
-        r = replay(app, year, tier)
-        refuse_missing_inputs(r, allow_missing)
-        ranking = r.ranking
-        p = ranking.provenance
-        digest = result_hash(ranking)
-        earlier = [e for e in r.state.year_state(year).publications(tier)
-                   if e.payload.decision == decision]
+        first = replay(app, year, tiers[0])
+        # one state for every tier: all are computed from the same checkpoint
+        replays = [first] + [replay(app, year, t, state=first.state) for t in tiers[1:]]
+        for r in replays:
+            refuse_missing_inputs(r, allow_missing)
+        new: list[tuple[Ranking, str]] = []
+        already: list[Event] = []
         supersedes = ""
-        if earlier:
-            last = earlier[-1]
-            q: RankingPublished = last.payload
-            if (q.edition, q.content_hash, q.result_hash) == (p.edition, p.content_hash, digest):
-                return Published(last, ranking, recorded=False)
-            if not supersede:
-                raise UsageError(
-                    f"decision {decision} already published {year} {tier} (#{last.seq}) with "
-                    f"another result (hash {q.result_hash[:16]}…, now {digest[:16]}…): publishing "
-                    "it again replaces what the decision published; pass --supersede with a "
-                    "--reason, or publish under the new decision")
-            supersedes = last.event_id
-        elif supersede:
-            raise UsageError(f"decision {decision} has not published {year} {tier}: "
-                             "there is nothing to supersede")
+        for r in replays:
+            ranking, p, digest = r.ranking, r.ranking.provenance, result_hash(r.ranking)
+            earlier = [e for e in first.state.year_state(year).publications(r.ranking.tier)
+                       if e.payload.decision == decision]
+            if earlier:
+                last = earlier[-1]
+                q: RankingPublished = last.payload
+                if (q.edition, q.content_hash, q.result_hash) == (p.edition, p.content_hash, digest):
+                    already.append(last)
+                    continue
+                if not supersede:
+                    raise UsageError(
+                        f"decision {decision} already published {year} {q.tier} (#{last.seq}) "
+                        f"with another result (hash {q.result_hash[:16]}…, now {digest[:16]}…): "
+                        "publishing it again replaces what the decision published; pass "
+                        "--supersede with a --reason, or publish under the new decision")
+                supersedes = last.event_id
+            elif supersede:
+                raise UsageError(f"decision {decision} has not published {year} {r.ranking.tier}: "
+                                 "there is nothing to supersede")
+            new.append((ranking, digest))
+        if not new:
+            last = max(already, key=lambda e: e.seq)
+            return Published(last, replays[-1].ranking, recorded=False,
+                             rankings={r.ranking.tier: r.ranking for r in replays},
+                             checkpoint=decision_checkpoint(app, decision, year))
+        (ranking, digest), rest = new[0], new[1:]
+        p = ranking.provenance
         payload = RankingPublished(
-            year=year, tier=tier, edition=p.edition, content_hash=p.content_hash,
-            checkpoint_size=r.seq,
+            year=year, tier=ranking.tier, edition=p.edition, content_hash=p.content_hash,
+            checkpoint_size=first.seq,
             # What is published is computed from the stored leaves, not the derived frontier.
-            checkpoint_root=app.store.checkpoint(r.seq).root if r.seq else "",
+            checkpoint_root=app.store.checkpoint(first.seq).root if first.seq else "",
             result_hash=digest, decision=decision, date=date, supersedes=supersedes,
-            reason=reason if supersedes else "")
+            reason=reason if supersedes else "",
+            also=tuple(PublishedTier(tier=r.tier, edition=r.provenance.edition,
+                                     content_hash=r.provenance.content_hash, result_hash=d)
+                       for r, d in rest))
         # expected_last_seq: nothing may slip in between the replay and the publication; if
         # something did, replay again.
         try:
-            [event] = app.store.append([payload], actor=actor, expected_last_seq=r.seq)
+            [event] = app.store.append([payload], actor=actor, expected_last_seq=first.seq)
         except ConcurrencyError:
             if attempt == _PUBLISH_ATTEMPTS - 1:
                 raise
             continue
-        _keep_published(app, event.seq, ranking)
-        return Published(event, ranking)
+        _keep_published(app, event.seq, [r for r, _ in new])
+        return Published(event, ranking, rankings={r.tier: r for r, _ in new},
+                         checkpoint=app.store.checkpoint(event.seq))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _publish_tiers(app: "Ictindex", year: int, tier: str | Sequence[str] | None) -> list[str]:
+    """The tiers to publish, in the log's tier order: those named, else every adopted one."""
+    if isinstance(tier, str):
+        return [tier]
+    if tier:
+        unknown = [t for t in tier if t not in TIERS]
+        if unknown:
+            raise UsageError(f"--tier {unknown[0]!r} is not a tier ({', '.join(TIERS)})")
+        return [t for t in TIERS if t in tier]
+    ys = app.state(year=year).year_state(year)
+    adopted = [t for t in TIERS if ys.adoption(t) is not None]
+    if not adopted:
+        raise UsageError(f"no methodology adopted for {year}: there is nothing to publish")
+    return adopted
+
+
+def decision_checkpoint(app: "Ictindex", decision: str, year: int | None = None) -> Checkpoint:
+    """The checkpoint a decision names: the log right after its last publication event (a
+    decision recorded as several events, one per tier, names the one after the last)."""
+    decision = decision.strip()
+    state = app.state(year=year) if year is not None else app.state()
+    seqs = [e.seq for y in ([year] if year is not None else state.years())
+            for t in TIERS for e in state.year_state(y).publications(t)
+            if e.payload.decision == decision]
+    if not seqs:
+        raise UsageError(f"decision {decision} has published nothing"
+                         + (f" for {year}" if year is not None else ""))
+    return app.store.checkpoint(max(seqs))
 
 
 _PUBLISH_ATTEMPTS = 50
@@ -299,9 +358,10 @@ def refuse_missing_inputs(r: Replay, allow_missing: bool) -> None:
             "(`ictindex rank` and `ictindex explain` show where)")
 
 
-def _keep_published(app: "Ictindex", seq: int, ranking: Ranking) -> None:
-    # kept beside the log so that verify can name the first unit that differs
-    app.store.keep_published(seq, canonical_bytes(ranking))
+def _keep_published(app: "Ictindex", seq: int, rankings: list[Ranking]) -> None:
+    # kept beside the log so that verify can name the first unit that differs; an event that
+    # publishes several tiers keeps them as a JSON array
+    app.store.keep_published(seq, canonical_bytes(rankings[0] if len(rankings) == 1 else rankings))
 
 
 def _published_copy(app: "Ictindex", seq: int, expected_hash: str) -> Ranking | None:
@@ -309,10 +369,11 @@ def _published_copy(app: "Ictindex", seq: int, expected_hash: str) -> Ranking | 
     if kept is None:
         return None
     try:
-        copy = decode_ranking(kept)
+        copies = [decode_ranking(kept)] if kept.lstrip()[:1] != b"[" else \
+            msgspec.json.decode(kept, type=list[Ranking])
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
-    return copy if result_hash(copy) == expected_hash else None
+    return next((c for c in copies if result_hash(c) == expected_hash), None)
 
 
 class PublicationCheck(msgspec.Struct, frozen=True, kw_only=True):

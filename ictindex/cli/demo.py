@@ -105,8 +105,8 @@ def run_demo(app: Ictindex, path: Path, *, kept: bool = True) -> None:
     click.echo(render_diff_text(d).rstrip("\n"))
 
     _heading("4. Verify: every hash recomputed, every publication re-derived  (ictindex verify)")
-    published_size = app.state().year_state(YEAR).latest_publication("commune").checkpoint_size
-    published_cp = app.store.checkpoint(published_size)
+    # the checkpoint the decision names: the log right after its (last) publication event
+    published_cp = app.decision_checkpoint(DECISION, YEAR)
     verification = app.verify(published_cp)
     click.echo(str(verification.log))
     for p in verification.publications:

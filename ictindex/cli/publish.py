@@ -7,6 +7,7 @@ import click
 from events.types import TIERS
 from plugins import hookimpl
 from ictindex.cli import YEAR, Context, handle_errors, pass_ctx
+from ictindex.cli.tlog import load_signer
 
 TIER = click.Choice(list(TIERS))
 
@@ -61,19 +62,26 @@ def export(c: Context, year: int, tier: str, fmt: str | None, out: str, as_of: s
               help="The seed of the robustness samples.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
               help="How the pages write numbers: vi 84,03 and 1.250, en 84.03 and 1,250.")
+@click.option("--sign", "sign", default=None, metavar="KEY",
+              help="Sign the site's checkpoint with this private key file (as `tiles` does); "
+                   "without it the checkpoint is a plain SIZE:ROOT.")
 @pass_ctx
 @handle_errors
 def site(c: Context, year: int, out: str, as_of: str, robustness_samples: int, seed: int,
-         lang: str) -> None:
+         lang: str, sign: str | None) -> None:
     """Build a static, self-contained site of a year's rankings.
 
     Every tier with an adopted edition, with charts; a page per unit with its explanation down
-    to the events; what changed since the publication and why; the checkpoint and the command
-    that verifies it.  No script, no request to any other host: open index.html from disk or
-    copy the folder to any web server.
+    to the events and their inclusion proofs; what changed since the publication and why; the
+    checkpoints and the commands that verify them.  The site carries its own proof under
+    log/ (a copy of the log, every event as JSON Lines, the checkpoint, the tlog tiles and the
+    stand-alone verify_tlog.py) and proofs/.  No script, no request to any other host: open
+    index.html from disk or copy the folder to any web server.
     """
+    signer = load_signer(sign) if sign is not None else None
     result = c.app.site(year, out, as_of=as_of, db_name=c.db,
-                        robustness_samples=robustness_samples, robustness_seed=seed, lang=lang)
+                        robustness_samples=robustness_samples, robustness_seed=seed,
+                        lang=lang, signer=signer)
     click.echo(f"Wrote {len(result.pages)} pages to {result.out}: {', '.join(result.tiers)}, "
                f"{result.units} units")
     click.echo(f"checkpoint {result.checkpoint}")

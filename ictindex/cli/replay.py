@@ -9,9 +9,8 @@ import click
 from engine.asof import parse_as_of
 from engine.diff import render_diff_text
 from engine.explain import render_text
-from engine.result import Ranking
+from engine.result import Ranking, result_hash
 from engine.score import missing_inputs
-from events.merkle import Checkpoint
 from events.note import sign_checkpoint
 from events.types import TIERS
 from plugins import hookimpl
@@ -152,7 +151,9 @@ def diff(c: Context, year: int, tier: str, old: str, new: str, edition: str | No
 
 @click.command()
 @click.option("--year", type=YEAR, required=True)
-@click.option("--tier", type=TIER, required=True)
+@click.option("--tier", "tiers", type=TIER, multiple=True,
+              help="A tier to publish; repeat it for several (one event, one checkpoint). "
+                   "Default: every tier with an adopted edition that year.")
 @click.option("--decision", required=True, help="The decision that publishes the ranking.")
 @click.option("--date", "date_text", default=None, help="The decision's date (YYYY-MM-DD).")
 @click.option("--supersede", is_flag=True,
@@ -162,45 +163,53 @@ def diff(c: Context, year: int, tier: str, old: str, new: str, edition: str | No
               help="Publish although some units have missing inputs (the edition's "
                    "missing-data policy stands in for them).")
 @click.option("--sign", "sign", default=None, metavar="KEY",
-              help="Also print the publication's checkpoint signed with this private key file.")
+              help="Also print the decision's checkpoint signed with this private key file.")
 @actor_option
 @pass_ctx
 @handle_errors
-def publish(c: Context, year: int, tier: str, decision: str, date_text: str | None,
+def publish(c: Context, year: int, tiers: tuple[str, ...], decision: str, date_text: str | None,
             supersede: bool, reason: str, allow_missing: bool, actor: str | None,
             sign: str | None) -> None:
-    """Record the publication of the current ranking, with its checkpoint and result hash.
+    """Record the publication of the current ranking, with its result hash.
 
-    Refused while some unit of the tier has missing inputs, unless --allow-missing."""
+    Several tiers of one decision are recorded as one event.  Prints the decision's
+    checkpoint (SIZE:ROOT, the log right after the publication) for the decision to name.
+    Refused while some unit of a tier has missing inputs, unless --allow-missing."""
     signer = load_signer(sign) if sign is not None else None  # before anything is recorded
     try:
         date = dt.date.fromisoformat(date_text) if date_text else None
     except ValueError:
         raise UsageError(f"--date {date_text!r} is not a date (YYYY-MM-DD)") from None
-    done = c.app.publish(year, tier, decision=decision, date=date, actor=actor,
+    done = c.app.publish(year, list(tiers) or None, decision=decision, date=date, actor=actor,
                          supersede=supersede, reason=reason, allow_missing=allow_missing)
-    event, ranking = done
+    event = done.event
     p = event.payload
+    names = ", ".join(done.rankings)
     if not done.recorded:
-        click.echo(f"Already published: decision {p.decision} published this {tier} {year} "
+        click.echo(f"Already published: decision {p.decision} published this {names} {year} "
                    f"result as #{event.seq}; nothing new.")
     else:
-        click.echo(f"Recorded publication #{event.seq}: {tier} {year} under {p.edition}, "
-                   f"{len(ranking.rows)} units, decision {p.decision}")
+        units = ", ".join(f"{len(r.rows)}" for r in done.rankings.values())
+        click.echo(f"Recorded publication #{event.seq}: {names} {year} under {p.edition}, "
+                   f"{units} units, decision {p.decision}")
         if p.supersedes:
             click.echo(f"supersedes #{c.app.event(p.supersedes).seq}: {p.reason}")
-    click.echo(f"checkpoint {p.checkpoint_size}:{p.checkpoint_root}")
-    click.echo(f"result hash {p.result_hash}")
+    cp = done.checkpoint
+    click.echo(f"checkpoint {cp}")
+    for tier, ranking in done.rankings.items():
+        digest = result_hash(ranking)
+        click.echo(f"result hash {digest}" if len(done.rankings) == 1
+                   else f"result hash {tier} {digest}")
     if signer is not None:
-        click.echo(sign_checkpoint(signer, Checkpoint(p.checkpoint_size, p.checkpoint_root)),
-                   nl=False)
+        click.echo(sign_checkpoint(signer, cp), nl=False)
     if allow_missing:
-        at = c.app.replay(year, tier, as_of=f"{p.checkpoint_size}")
-        missing = missing_inputs(at.scores)
-        if missing:
-            click.echo(replay.missing_summary(missing)
-                       + " (the number of indicators without a value): published with the "
-                         "missing-data policy applied")
+        for tier in done.rankings:
+            at = c.app.replay(year, tier, as_of=f"{p.checkpoint_size}")
+            missing = missing_inputs(at.scores)
+            if missing:
+                click.echo(replay.missing_summary(missing)
+                           + " (the number of indicators without a value): published with the "
+                             "missing-data policy applied")
 
 
 @hookimpl

@@ -12,12 +12,14 @@ import attrs
 
 from engine.asof import AsOf, parse_as_of
 from engine.explain import explain as explain_unit
+from events.note import Signer
 from ictindex import progress
 from ictindex.atomic import write_atomic
 from ictindex.errors import UsageError, file_problem
 from ictindex.output import LANGS
 from ictindex.site.data import SiteData, gather
 from ictindex.site.names import unit_id_of_slug, unit_slug
+from ictindex.site.proof import prepare, write_log
 from ictindex.site.render import Renderer
 
 if TYPE_CHECKING:
@@ -60,8 +62,9 @@ def _robustness_page(site: SiteData, renderer: Renderer, samples: int, seed: int
 def build_site(app: "Ictindex", year: int, out: str | Path, *, as_of: AsOf | str | None = None,
                db_name: str | None = None, show_progress: bool | None = None,
                robustness_samples: int = 0, robustness_seed: int = 1,
-               lang: str = "vi") -> SiteResult:
-    """Write the site of `year` (as of `as_of`, default now) under the folder `out`; with
+               lang: str = "vi", signer: Signer | None = None) -> SiteResult:
+    """Write the site of `year` (as of `as_of`, default now) under the folder `out`, with its
+    own proof (`ictindex.site.proof`, the checkpoint signed by `signer` if given); with
     `robustness_samples`, also the robustness page (`ictindex.site.robustness_page`).  The
     pages are Vietnamese; `lang` is how they write numbers ("vi": 84,03 and 1.250, "en": 84.03
     and 1,250)."""
@@ -70,8 +73,11 @@ def build_site(app: "Ictindex", year: int, out: str | Path, *, as_of: AsOf | str
     if isinstance(as_of, str):
         as_of = parse_as_of(as_of)
     as_of = as_of or AsOf(kind="now")
-    site = gather(app, year, as_of, shlex.quote(Path(db_name).name if db_name else _db_name(app)))
+    file_name = Path(db_name).name if db_name else _db_name(app)
+    site = gather(app, year, as_of, shlex.quote(file_name))
     site.robustness = robustness_samples > 0
+    site.proof = proof = prepare(app, year, [tp.publication.decision for tp in site.tiers
+                                             if tp.publication is not None], signer, file_name)
     renderer = Renderer(site, lang)
     units = site.units()
     out = Path(out)
@@ -89,7 +95,9 @@ def build_site(app: "Ictindex", year: int, out: str | Path, *, as_of: AsOf | str
         for tp, uid in units:
             r = tp.replay
             x = explain_unit(r.scores, uid, ranking=r.ranking, provenance=r.ranking.provenance)
-            files[site.page_of[uid]] = renderer.unit_page(tp, uid, x).encode("utf-8")
+            unit_proof = proof.unit_proof(uid, unit_slug(uid), x)
+            files[unit_proof.file] = unit_proof.json_bytes()
+            files[site.page_of[uid]] = renderer.unit_page(tp, uid, x, unit_proof).encode("utf-8")
             bar.update(1)
     files["assets/site.css"] = _read_bytes("static", "site.css")
     files["assets/favicon.svg"] = _read_bytes("static", "favicon.svg")
@@ -101,6 +109,8 @@ def build_site(app: "Ictindex", year: int, out: str | Path, *, as_of: AsOf | str
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise UsageError(file_problem(path.parent, err, "create the folder")) from None
+        if rel == "index.html":  # the log and its proof before the index too
+            write_log(app, out, proof)
         write_atomic(path, files[rel])
     size, rt = site.checkpoint()
     pages = tuple(k for k in files if k.endswith(".html"))

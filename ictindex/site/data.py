@@ -3,7 +3,7 @@ what changed since; the names and page of every unit.  Plain data, no HTML (`ren
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -44,6 +44,7 @@ class SiteData:
     page_of: dict[str, str] = attrs.Factory(dict)  # unit id -> relative path of its page
     changed: dict[str, set[str]] = attrs.Factory(dict)  # tier -> unit ids in its diff
     robustness: bool = False  # a robustness page is built: tier sections link to it
+    proof: Any = None  # the site's own proof (ictindex.site.proof.SiteProof), once prepared
 
     def checkpoint(self) -> tuple[int, str]:
         """SIZE, ROOT the pages were computed from (the latest of the tiers')."""

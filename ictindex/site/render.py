@@ -153,14 +153,15 @@ class Renderer:
         return self.render("verify.html", title=f"Kiểm chứng — Chỉ số ICT năm {self.site.year}",
                            root="", current="verify")
 
-    def unit_page(self, tp: TierPage, uid: str, x: Explanation) -> str:
+    def unit_page(self, tp: TierPage, uid: str, x: Explanation, proof: Any = None) -> str:
+        """A unit's page; `proof` (ictindex.site.proof.UnitProof) adds its events' proofs."""
         change = None
         if tp.diff is not None and uid in self.site.changed.get(tp.tier, ()):
             change = next(c for c in tp.diff.changes if c.unit_id == uid)
         commands, seq = self.unit_commands(tp, x)
         return self.render("unit.html", title=f"{x.name} — Chỉ số ICT năm {x.year}", root="../",
                            current="", tp=tp, uid=uid, x=x, change=change, commands=commands,
-                           proved_seq=seq)
+                           proved_seq=seq, proof=proof)
 
     def robustness(self, results: list, charts: list[str], as_of: str, weights: str) -> str:
         """The robustness page: per tier's result its rank-interval chart (SVG text)."""
@@ -241,7 +242,8 @@ class Renderer:
             as_of = f" --as-of {s.as_of.seq}"
         elif s.as_of.kind == "time":
             as_of = f" --as-of {s.as_of.time.strftime('%Y-%m-%dT%H:%M:%SZ')}"
-        return f"site --year {s.year}{as_of} --out DIR"
+        sign = " --sign KEY" if s.proof is not None and s.proof.signer is not None else ""
+        return f"site --year {s.year}{as_of} --out DIR{sign}"
 
     def unit_commands(self, tp: TierPage, x: Explanation) -> tuple[list[str], int | None]:
         """The commands that recompute a unit's score, and prove its earliest published input

@@ -32,6 +32,7 @@ from events.types import (
     IndicatorSubmitted,
     MethodologyAdopted,
     RankingPublished,
+    PublishedTier,
     SigningKeyRegistered,
     UnitRegistered,
     UnitRenamed,
@@ -102,6 +103,26 @@ PAYLOADS = {
 PAYLOADS_EXTRA = {
     "indicator_submitted.bool": IndicatorSubmitted(
         year=2020, unit_id="26554", indicator="CS-01", value=True
+    ),
+    # One decision publishing several tiers in one event (the added `also` field).
+    "ranking_published.tiers": RankingPublished(
+        year=2020,
+        tier="department",
+        edition="vn-local-ict@2020",
+        content_hash="3b6f2c8a1d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8",
+        checkpoint_size=4812,
+        checkpoint_root="5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+        result_hash="c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00",
+        decision="1018/QĐ-UBND",
+        date=dt.date(2021, 4, 20),
+        also=(
+            PublishedTier(tier="district", edition="vn-local-ict@2020",
+                          content_hash="3b6f2c8a1d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8",
+                          result_hash="d00dfeed" * 8),
+            PublishedTier(tier="commune", edition="vn-local-ict@2020",
+                          content_hash="3b6f2c8a1d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8",
+                          result_hash="feedface" * 8),
+        ),
     ),
 }
 

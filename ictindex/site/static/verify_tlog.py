@@ -5,11 +5,19 @@
         prints event N (its canonical bytes, 1-based seq) and checks that it is leaf N-1 of
         LOG/checkpoint: an RFC 9162 inclusion proof built from LOG/tile/... files.
     python3 verify_tlog.py LOG consistency OLD_CHECKPOINT [--key KEY.pub]
-        checks that LOG/checkpoint extends the older checkpoint OLD_CHECKPOINT (a file or URL):
-        an RFC 9162 consistency proof built from the tiles.
+        checks that LOG/checkpoint extends the older checkpoint OLD_CHECKPOINT (a file, a URL,
+        or SIZE:ROOT as a decision prints it): an RFC 9162 consistency proof from the tiles.
+    python3 verify_tlog.py LOG proofs UNIT.json [--key KEY.pub]
+        checks a unit's proof file (from a site built by `ictindex site`): every event it
+        lists is the line of LOG/events.jsonl with that seq, concerns that unit, and is in
+        LOG/checkpoint by the RFC 9162 inclusion proof the file gives.
+    python3 verify_tlog.py LOG events [--key KEY.pub]
+        checks the whole LOG/events.jsonl (one line per event: seq, leaf hash, canonical
+        body): every line's hash, and that together they are the tree of LOG/checkpoint.
 
 LOG is a folder, a file:// or an http(s):// URL holding what `ictindex tiles` writes (the C2SP
-tlog-tiles layout).  Exit status 0 when everything checks, 1 otherwise.
+tlog-tiles layout).  LOG/checkpoint is a signed note, or a plain SIZE:ROOT line (unsigned).
+Exit status 0 when everything checks, 1 otherwise.
 
 Signatures: Ed25519 is not in the standard library.  With --key, the checkpoints' signatures
 (C2SP signed notes) are checked if the `cryptography` package is installed; otherwise this
@@ -20,6 +28,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import re
 import sys
 import urllib.parse
 import urllib.request
@@ -165,8 +175,17 @@ def verify_consistency(m: int, n: int, old: bytes, new: bytes, path: list[bytes]
     return sn == 0 and fr == old and sr == new
 
 
+PLAIN = re.compile(r"([0-9]+):([0-9a-f]{64})")  # SIZE:ROOT, as `ictindex` prints a checkpoint
+
+
 def read_checkpoint(note: bytes, key: str | None) -> tuple[str, int, bytes]:
-    """(origin, size, root) of a signed checkpoint; checks the signature of `key` if it can."""
+    """(origin, size, root) of a signed checkpoint; checks the signature of `key` if it can.
+    A plain SIZE:ROOT (an unsigned checkpoint) has the origin "unsigned"."""
+    plain = PLAIN.fullmatch(note.decode("utf-8").strip())
+    if plain is not None:
+        if key is not None:
+            raise ValueError("--key given, but the checkpoint is not signed (a plain SIZE:ROOT)")
+        return "unsigned", int(plain.group(1)), bytes.fromhex(plain.group(2))
     text, _, signatures = note.decode("utf-8").partition("\n\n")
     origin, size, root = text.split("\n")[:3]
     if key is not None:
@@ -192,13 +211,111 @@ def read_checkpoint(note: bytes, key: str | None) -> tuple[str, int, bytes]:
     return origin, int(size), base64.b64decode(root)
 
 
+def event_lines(base: str):
+    """(seq, leaf hash, body) of each line of base/events.jsonl, read a line at a time."""
+    if "://" not in base:
+        base = Path(base).resolve().as_uri()
+    url = base.rstrip("/") + "/events.jsonl"
+    with urllib.request.urlopen(url, timeout=30) as r:  # noqa: S310 (file:// and http(s):// only)
+        for number, line in enumerate(iter(lambda: r.readline(MAX_BYTES + 1), b""), 1):
+            if len(line) > MAX_BYTES:
+                raise ValueError(f"events.jsonl:{number}: longer than any event")
+            try:
+                item = json.loads(line)
+                seq, leaf = item["seq"], bytes.fromhex(item["hash"])
+                body = item["body"].encode("utf-8")
+            except (ValueError, KeyError, TypeError, AttributeError) as e:
+                raise ValueError(f"events.jsonl:{number}: not an event line ({e})") from None
+            if seq != number:
+                raise ValueError(f"events.jsonl:{number}: the line of event {seq}, not {number}")
+            if sha256(b"\x00" + body) != leaf:
+                raise ValueError(f"events.jsonl:{number}: event {seq}'s body does not hash to "
+                                 f"the line's hash {leaf.hex()} (the line was changed)")
+            yield seq, leaf, body
+
+
+def check_events(base: str, size: int, root: bytes) -> bool:
+    """Every line of events.jsonl hashes right, and the lines are the tree of the checkpoint."""
+    stack: list[tuple[int, bytes]] = []  # (height, hash) of the full subtrees so far
+    count = 0
+    for seq, leaf, _body in event_lines(base):
+        if seq > size:
+            break
+        count, node, height = seq, leaf, 0
+        while stack and stack[-1][0] == height:
+            node, height = node_hash(stack.pop()[1], node), height + 1
+        stack.append((height, node))
+    if count != size:
+        print(f"NOT verified: events.jsonl has {count} events, the checkpoint {size}")
+        return False
+    h = stack.pop()[1]
+    while stack:
+        h = node_hash(stack.pop()[1], h)
+    ok = h == root
+    print(f"events.jsonl: {count} events, {'the tree of' if ok else 'NOT the tree of'} "
+          f"checkpoint {size}:{root.hex()}")
+    return ok
+
+
+def check_proofs(base: str, proof_file: str, origin: str, size: int, root: bytes) -> bool:
+    """A unit's proof file (written by `ictindex site`) against the checkpoint and the lines."""
+    data = json.loads(Path(proof_file).read_text(encoding="utf-8") if "://" not in proof_file
+                      else urllib.request.urlopen(proof_file, timeout=30).read(MAX_BYTES))  # noqa: S310
+    unit, cp = data["unit_id"], data["checkpoint"]
+    if cp != f"{size}:{root.hex()}":
+        print(f"NOT verified: {proof_file} proves against checkpoint {cp}, not the log's "
+              f"{size}:{root.hex()}")
+        return False
+    wanted = {e["seq"]: e for e in data["events"]}
+    if len(wanted) != len(data["events"]) or not all(1 <= s <= size for s in wanted):
+        print(f"NOT verified: {proof_file}: an event is listed twice, or is not in the checkpoint")
+        return False
+    found = 0
+    for seq, leaf, body in event_lines(base):
+        if seq not in wanted:
+            continue
+        e = wanted[seq]
+        if leaf.hex() != e["leaf_hash"]:
+            print(f"NOT verified: event {seq}: the proof's leaf hash {e['leaf_hash']} is not "
+                  f"the line's {leaf.hex()}")
+            return False
+        if json.loads(body)["payload"].get("unit_id") != unit:
+            print(f"NOT verified: event {seq} is not about unit {unit}")
+            return False
+        path = [bytes.fromhex(h) for h in e["path"]]
+        if not verify_inclusion(seq - 1, size, leaf, path, root):
+            print(f"NOT verified: event {seq}: its inclusion proof does NOT lead to the "
+                  "checkpoint's root")
+            return False
+        found += 1
+        if found == len(wanted):
+            break
+    if found != len(wanted):
+        print(f"NOT verified: events.jsonl lacks {len(wanted) - found} of the events the "
+              "proof lists")
+        return False
+    print(f"{found} events behind the score of {unit} ARE in {origin} checkpoint "
+          f"{size}:{root.hex()}")
+    return True
+
+
+def read_old_checkpoint(arg: str, key: str | None) -> tuple[str, int, bytes]:
+    if PLAIN.fullmatch(arg):
+        return read_checkpoint(arg.encode(), None)
+    note = fetch(str(Path(arg).parent), Path(arg).name) if "://" not in arg else \
+        urllib.request.urlopen(arg, timeout=30).read(MAX_BYTES)  # noqa: S310
+    return read_checkpoint(note, key)
+
+
 def main(argv: list[str]) -> int:
     key = None
     if "--key" in argv:
         i = argv.index("--key")
         key = Path(argv[i + 1]).read_text(encoding="utf-8")
         argv = argv[:i] + argv[i + 2:]
-    if len(argv) != 3 or argv[1] not in ("inclusion", "consistency"):
+    if argv[1:2] == ["events"] and len(argv) == 2:
+        argv = [*argv, ""]
+    if len(argv) != 3 or argv[1] not in ("inclusion", "consistency", "proofs", "events"):
         print(__doc__)
         return 2
     base, what, arg = argv
@@ -219,10 +336,12 @@ def main(argv: list[str]) -> int:
         ok = verify_inclusion(index, size, sha256(b"\x00" + entry),
                               inclusion_path(tree, index, size), root)
         print(f"event {seq} {'IS' if ok else 'is NOT'} in {origin} checkpoint {size}:{root.hex()}")
+    elif what == "proofs":
+        ok = check_proofs(base, arg, origin, size, root)
+    elif what == "events":
+        ok = check_events(base, size, root)
     else:
-        old_note = fetch(str(Path(arg).parent), Path(arg).name) if "://" not in arg else \
-            urllib.request.urlopen(arg, timeout=30).read(MAX_BYTES)  # noqa: S310
-        _, old_size, old_root = read_checkpoint(old_note, key)
+        _, old_size, old_root = read_old_checkpoint(arg, key)
         ok = 0 < old_size <= size and verify_consistency(
             old_size, size, old_root, root, consistency_path(tree, old_size, size))
         print(f"checkpoint {size}:{root.hex()} {'EXTENDS' if ok else 'does NOT extend'} "
