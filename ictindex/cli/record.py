@@ -25,7 +25,7 @@ def init(c: Context) -> None:
 
 @click.group()
 def units() -> None:
-    """Register the units that are ranked."""
+    """Register the units that are ranked, and record how they change."""
 
 
 @units.command("import")
