@@ -106,18 +106,21 @@ def _active(state: LogState, text: str, date: dt.date) -> tuple[str, UnitInfo]:
         latest = state.latest_unit(uid)
         if latest is not None and latest.last_year is not None \
                 and latest.last_year < date.year - 1:
-            raise UsageError(f"unit {uid} ({latest.name}) is already retired: its last year "
-                             f"is {latest.last_year}")
+            raise _retired(uid, latest)
         first = state.first_year(uid)
         raise UsageError(f"unit {uid} did not exist in {date.year - 1}"
                          + (f" (it exists from {first})" if first is not None else "")
                          + f": a change effective {date.isoformat()} counts from {date.year}, "
                          "so the unit must have existed the year before")
     if info.last_year is not None:
-        raise UsageError(f"unit {uid} ({info.name}) is already retired: its last year is "
-                         f"{info.last_year}" + (f" (merged into {info.merged_into})"
-                                                 if info.merged_into else ""))
+        raise _retired(uid, info)
     return uid, info
+
+
+def _retired(uid: str, info: UnitInfo) -> UsageError:
+    into = f" (merged into {info.merged_into})" if info.merged_into else ""
+    return UsageError(f"unit {uid} ({info.name}) is already retired: its last year is "
+                      f"{info.last_year}{into}")
 
 
 def _text(value: str, what: str) -> str:
@@ -173,8 +176,7 @@ def rename(state: LogState, unit: str, name: str, *, date: dt.date, reason: str,
 def _rename_refused(state: LogState, uid: str, date: dt.date) -> UnitRenamed:
     latest = state.latest_unit(uid)
     if latest is not None and latest.last_year is not None and latest.last_year < date.year:
-        raise UsageError(f"unit {uid} ({latest.name}) is already retired: its last year is "
-                         f"{latest.last_year}")
+        raise _retired(uid, latest)
     raise UsageError(f"unit {uid} did not exist in {date.year}")
 
 
