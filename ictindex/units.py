@@ -22,6 +22,7 @@ import attrs
 from engine.fold import LogState, UnitInfo
 from events.types import SplitPart, UnitRenamed, UnitRetired, UnitSplit, UnitsMerged
 from ictindex.errors import UsageError
+from ictindex.importing import free_text
 
 __all__ = ["UnitRow", "fold_name", "merge", "rename", "resolve", "retire", "split", "unit_rows"]
 
@@ -124,7 +125,8 @@ def _retired(uid: str, info: UnitInfo) -> UsageError:
 
 
 def _text(value: str, what: str) -> str:
-    value = unicodedata.normalize("NFC", value.strip())
+    """Typed text held to the hygiene of every free-text field (`importing.free_text`)."""
+    value = free_text(what, value)
     if not value:
         raise UsageError(f"{what} must not be empty")
     return value
