@@ -42,6 +42,7 @@ from events.types import (
     UnitSplit,
     UnitsMerged,
     Value,
+    units_named,
 )
 
 __all__ = [
@@ -156,14 +157,6 @@ def _change_event(e: Event, read: set[str] | None) -> ChangeEvent | None:
     return None
 
 
-def _units_of(p: object) -> tuple[str, ...]:
-    """The units a registry event touches: a merge's sources and target, a split's parts."""
-    if type(p) is UnitsMerged:
-        return tuple(dict.fromkeys((*p.sources, p.target)))
-    if type(p) is UnitSplit:
-        return tuple(dict.fromkeys((p.unit_id, *(part.unit_id for part in p.into))))
-    return (p.unit_id,)
-
 
 def _events_by_unit(events: Sequence[Event], year: int, read: set[str] | None) -> tuple[dict[str, list[ChangeEvent]], int]:
     out: dict[str, list[ChangeEvent]] = {}
@@ -178,7 +171,7 @@ def _events_by_unit(events: Sequence[Event], year: int, read: set[str] | None) -
             continue
         ce = _change_event(e, read)
         n += 1
-        for uid in _units_of(p):
+        for uid in units_named(p):
             out.setdefault(uid, []).append(ce)
     return out, n
 

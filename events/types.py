@@ -289,6 +289,17 @@ PAYLOAD_TYPES: tuple[type, ...] = Payload.__args__  # type: ignore[attr-defined]
 PAYLOAD_TAGS: dict[type, str] = {t: t.__struct_config__.tag for t in PAYLOAD_TYPES}
 
 
+def units_named(payload: object) -> tuple[str, ...]:
+    """The units a payload is about: its `unit_id`, a merge's sources and target, a split's
+    unit and parts (in that order, each once)."""
+    if type(payload) is UnitsMerged:
+        return tuple(dict.fromkeys((*payload.sources, payload.target)))
+    if type(payload) is UnitSplit:
+        return tuple(dict.fromkeys((payload.unit_id, *(p.unit_id for p in payload.into))))
+    unit_id = getattr(payload, "unit_id", None)
+    return () if unit_id is None else (unit_id,)
+
+
 def payload_tag(payload: object) -> str:
     """The tag of a payload (`"indicator_submitted"`, ...); `TypeError` if it is not one."""
     try:
