@@ -1,6 +1,7 @@
 """Units that change: `units rename`, `retire`, `merge`, `split` and `units list`.
 
-Added to the `units` group of `ictindex.cli.record` (where `units import` registers them).
+This plugin registers the `units` group: the group and its `units import` are defined with the
+other importers in `ictindex.cli.record`, the commands here are added to it.
 Every change is checked first (`ictindex.units`) and recorded as one event, or refused with
 `Error: ...` and nothing recorded.
 """
@@ -115,3 +116,4 @@ def list_(c: Context, year: int | None, tier: str | None, fmt: str) -> None:
 def register_commands(cli: click.Group) -> None:
     for command in (rename, retire, merge, split, list_):
         units_group.add_command(command)
+    cli.add_command(units_group)
