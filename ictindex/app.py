@@ -188,7 +188,10 @@ class Ictindex:
 
     def log(self, *, year: int | None = None, unit_id: str | None = None,
             indicator: str | None = None) -> Iterator[Event]:
-        """The events, oldest first (only those of `year`, `unit_id`, `indicator` when given)."""
+        """The events, oldest first (only those of `year`, `unit_id`, `indicator` when given;
+        `unit_id` may be a unit's name, see `resolve_unit`)."""
+        if unit_id is not None:
+            unit_id = self.resolve_unit(unit_id, year=year)
         return self.store.read(year=year, unit_id=unit_id, indicator=indicator)
 
     def known_key(self, key: str) -> bool:

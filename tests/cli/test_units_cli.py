@@ -181,3 +181,9 @@ def test_rank_of_the_merge_year_has_the_merged_unit_and_not_its_sources(sample_c
                                "--format", "json")))
     ranked = {r["unit_id"]: r["name"] for r in r2020["rows"]}
     assert ranked["26683"] == "UBND xã Phước Long Thọ" and "N25" not in ranked
+
+
+def test_log_unit_takes_a_name(sample_copy, run):
+    by_id = _ok(run(sample_copy, "log", "--unit", "26656", "--format", "json"))
+    assert json.loads(by_id) and _ok(run(sample_copy, "log", "--unit", "xã bình châu",
+                                         "--format", "json")) == by_id
