@@ -72,8 +72,9 @@ def gather(app: "Ictindex", year: int, as_of: AsOf, db_name: str) -> SiteData:
     ys_view = view.year_state(year)
     for uid, info in ys_view.units.items():
         site.names[uid] = info.name
-        if view.lineage(uid):
-            site.lineage[uid] = view.lineage(uid)
+        lineage = view.lineage(uid)
+        if lineage:
+            site.lineage[uid] = lineage
     for tier in TIERS:
         adoption = ys_view.adoption(tier)
         if adoption is None:
