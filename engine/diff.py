@@ -39,7 +39,10 @@ from events.types import (
     UnitRegistered,
     UnitRenamed,
     UnitRetired,
+    UnitSplit,
+    UnitsMerged,
     Value,
+    units_named,
 )
 
 __all__ = [
@@ -60,7 +63,9 @@ class _Out(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
 class ChangeEvent(_Out):
     seq: int
     event_id: str
-    kind: str  # submitted | corrected | retracted | unit_registered | unit_renamed | unit_retired | readopted
+    # submitted | corrected | retracted | unit_registered | unit_renamed | unit_retired |
+    # units_merged | unit_split | readopted
+    kind: str
     actor: str
     recorded_at: dt.datetime
     indicator: str | None = None
@@ -142,8 +147,15 @@ def _change_event(e: Event, read: set[str] | None) -> ChangeEvent | None:
     if t is UnitRenamed:
         return ChangeEvent(kind="unit_renamed", reason=p.name, **base)
     if t is UnitRetired:
-        return ChangeEvent(kind="unit_retired", reason=p.reason, target=p.merged_into, **base)
+        return ChangeEvent(kind="unit_retired", reason=p.reason, target=p.merged_into,
+                           authority=p.authority or "", **base)
+    if t is UnitsMerged:
+        return ChangeEvent(kind="units_merged", reason=p.reason, target=p.target,
+                           authority=p.authority, **base)
+    if t is UnitSplit:
+        return ChangeEvent(kind="unit_split", reason=p.reason, authority=p.authority, **base)
     return None
+
 
 
 def _events_by_unit(events: Sequence[Event], year: int, read: set[str] | None) -> tuple[dict[str, list[ChangeEvent]], int]:
@@ -155,11 +167,12 @@ def _events_by_unit(events: Sequence[Event], year: int, read: set[str] | None) -
         if t in (IndicatorSubmitted, IndicatorCorrected, IndicatorRetracted):
             if p.year != year:
                 continue
-        elif t not in (UnitRegistered, UnitRenamed, UnitRetired):
+        elif t not in (UnitRegistered, UnitRenamed, UnitRetired, UnitsMerged, UnitSplit):
             continue
         ce = _change_event(e, read)
         n += 1
-        out.setdefault(p.unit_id, []).append(ce)
+        for uid in units_named(p):
+            out.setdefault(uid, []).append(ce)
     return out, n
 
 

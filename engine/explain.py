@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from engine.fold import EventRef, EMPTY, cell_value
+from engine.fold import EMPTY, EventRef, LineageStep, cell_value
 from engine.result import (
     AdoptionTrace,
     ComponentTrace,
@@ -216,6 +216,30 @@ def event_text(e: EventRef, *, with_value: bool = False) -> str:
     return s
 
 
+def lineage_text(step: LineageStep) -> str:
+    """One change of a unit, in a line: when, what, by which decision, why."""
+    units = ", ".join(f"{uid} {name}" for uid, name in step.units)
+    what = {
+        "renamed": f"renamed from {step.old_name} to {step.name}",
+        "retired": "retired (abolished)",
+        "merged_into": f"merged into {units}",
+        "merged_from": f"merged from {units}",
+        "split_into": f"split into {units}",
+        "split_from": f"split from {units}",
+    }[step.kind]
+    if step.kind == "merged_from" and step.old_name and step.old_name != step.name:
+        what += f" (was {step.old_name}, now {step.name})"
+    if step.kind == "split_into" and step.name:
+        what += f"; goes on as {step.name}"
+    when = step.date.isoformat() if step.date is not None else f"year {step.year}"
+    text = f"{when} (counts from {step.year}): {what}, #{step.seq}"
+    if step.authority:
+        text += f"; by {step.authority}"
+    if step.reason:
+        text += f"; reason: {step.reason}"
+    return text
+
+
 def render_text(x: Explanation) -> str:
     """The explanation as an indented tree (UTF-8, Vietnamese names with diacritics)."""
     dec, mode = x.decimals, x.rounding_mode
@@ -230,6 +254,9 @@ def render_text(x: Explanation) -> str:
         line = (f"  re-adopted: #{a.seq} by {a.actor} {when_text(a.recorded_at)} replaced the edition "
                 f"adopted before; reason: {a.reason}")
         lines.append(line + (f" authority: {a.authority}" if a.authority else ""))
+    if x.lineage:
+        lines.append("Lineage:")
+        lines.extend(f"  {lineage_text(step)}" for step in x.lineage)
     if x.excluded is not None:
         lines.append(f"Not ranked: {x.excluded}")
         return "\n".join(lines) + "\n"

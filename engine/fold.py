@@ -2,8 +2,9 @@
 
 `fold` reads the log once, in `seq` order, and keeps
 
-- the unit registry (registrations, renames, retirements), from which `LogState.year_state`
-  derives the units that existed in a year, with the name, tier and parent of that year;
+- the unit registry (registrations, renames, retirements, merges, splits), from which
+  `LogState.year_state` derives the units that existed in a year, with the name, tier and
+  parent of that year, and `LogState.lineage` each unit's changes;
 - the methodology adopted for each (year, tier) — the latest adoption wins;
 - the publications of each (year, tier), in log order;
 - the current value of every (year, unit, indicator) and the events that touched it, as a
@@ -55,12 +56,15 @@ from events.types import (
     UnitRegistered,
     UnitRenamed,
     UnitRetired,
+    UnitSplit,
+    UnitsMerged,
     Value,
 )
 
 __all__ = [
     "Anomaly",
     "EventRef",
+    "LineageStep",
     "LogState",
     "UnitInfo",
     "ValueHistory",
@@ -91,6 +95,29 @@ class UnitInfo(msgspec.Struct, frozen=True, gc=False):
     merged_into: str | None = None
 
 
+class LineageStep(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True,
+                  gc=False):
+    """One change of a unit, as `explain` and the site show it.
+
+    `kind`: renamed | retired | merged_from | merged_into | split_from | split_into.
+    `year` is the first year the change counts for (for `retired` and `merged_into`, `split_into`
+    of a unit that ends: the year after its last).  `units` are the other units of the change
+    with their names (`id`, `name`): the sources of a merge, its target, the parts of a split
+    or the unit split.  `name` is the unit's name after the change, `old_name` before it.
+    """
+
+    kind: str
+    year: int
+    date: dt.date | None
+    units: tuple[tuple[str, str], ...]
+    name: str | None
+    old_name: str | None
+    reason: str
+    authority: str
+    seq: int
+    event_id: str
+
+
 def input_of(value: Value | None) -> Any:
     """A stored value as a rule sees it: Decimal, bool, the category name, or None."""
     if type(value) is Choice:
@@ -99,13 +126,32 @@ def input_of(value: Value | None) -> Any:
 
 
 class _UnitRecord:
-    __slots__ = ("registrations", "renames", "retirements")
+    __slots__ = ("registrations", "renames", "retirements", "steps")
 
     def __init__(self) -> None:
         # (from_year or None, seq, payload)
         self.registrations: list[tuple[int | None, int, UnitRegistered]] = []
         self.renames: list[tuple[int, int, str]] = []
-        self.retirements: list[tuple[int, int, UnitRetired]] = []
+        # (last_year, seq, merged_into)
+        self.retirements: list[tuple[int, int, str | None]] = []
+        # The events that changed the unit (lineage), in log order: (seq, event_id, payload)
+        self.steps: list[tuple[int, str, Any]] = []
+
+    def latest(self) -> UnitInfo | None:
+        """The unit in the last year it existed (its current state while it exists)."""
+        info = self.as_of_year(9999)
+        if info is not None:
+            return info
+        for ly, _, _ in sorted(self.retirements, key=lambda r: r[1], reverse=True):
+            info = self.as_of_year(ly)
+            if info is not None:
+                return info
+        return None
+
+    def first_year(self) -> int | None:
+        """The first year the unit existed (None: since before any year the log knows)."""
+        years = [fy for fy, _, _ in self.registrations]
+        return None if None in years else min(years, default=None)
 
     def as_of_year(self, year: int) -> UnitInfo | None:
         best = None
@@ -120,11 +166,11 @@ class _UnitRecord:
         (reg_from, _), reg = best
         # The latest retirement (by seq) of the registration in force retires it.
         retired = None
-        for ly, seq, ret in self.retirements:
+        for ly, seq, into in self.retirements:
             if ly >= reg_from:
                 if retired is None or seq > retired[0]:
-                    retired = (seq, ret)
-        if retired is not None and retired[1].last_year < year:
+                    retired = (seq, ly, into)
+        if retired is not None and retired[1] < year:
             return None
         name = reg.name
         name_key = (reg_from, -1)
@@ -132,15 +178,14 @@ class _UnitRecord:
             if fy <= year and (fy, seq) > name_key and fy >= reg_from:
                 name_key = (fy, seq)
                 name = new
-        ret = retired[1] if retired is not None else None
         return UnitInfo(
             unit_id=reg.unit_id,
             tier=reg.tier,
             name=name,
             parent_id=reg.parent_id,
             from_year=reg.from_year,
-            last_year=None if ret is None else ret.last_year,
-            merged_into=None if ret is None else ret.merged_into,
+            last_year=None if retired is None else retired[1],
+            merged_into=None if retired is None else retired[2],
         )
 
 
@@ -243,6 +288,10 @@ class LogState:
     def unit_ids(self) -> list[str]:
         return sorted(self._units)
 
+    def has_unit(self, unit_id: str) -> bool:
+        """Whether `unit_id` was ever registered (or made by a merge or a split)."""
+        return unit_id in self._units
+
     def registrations(self, unit_id: str) -> tuple[UnitRegistered, ...]:
         """Every registration of a unit, in log order (any year; () for an unknown unit)."""
         rec = self._units.get(unit_id)
@@ -251,6 +300,74 @@ class LogState:
     def unit(self, unit_id: str, year: int) -> UnitInfo | None:
         rec = self._units.get(unit_id)
         return None if rec is None else rec.as_of_year(year)
+
+    def latest_unit(self, unit_id: str) -> UnitInfo | None:
+        """The unit as it is now, or in its last year if it no longer exists."""
+        rec = self._units.get(unit_id)
+        return None if rec is None else rec.latest()
+
+    def first_year(self, unit_id: str) -> int | None:
+        """The first year `unit_id` existed; None when registered without a first year."""
+        rec = self._units.get(unit_id)
+        return None if rec is None else rec.first_year()
+
+    def unit_names(self, unit_id: str) -> tuple[str, ...]:
+        """Every name the unit has had, in log order, without repeats."""
+        rec = self._units.get(unit_id)
+        if rec is None:
+            return ()
+        named = sorted([(seq, reg.name) for _, seq, reg in rec.registrations]
+                       + [(seq, name) for _, seq, name in rec.renames])
+        return tuple(dict.fromkeys(name for _, name in named))
+
+    def lineage(self, unit_id: str) -> tuple[LineageStep, ...]:
+        """The renames, retirement, merges and splits of a unit, in log order."""
+        rec = self._units.get(unit_id)
+        if rec is None:
+            return ()
+        out = []
+        for seq, event_id, p in rec.steps:
+            out.append(self._step(unit_id, seq, event_id, p))
+        return tuple(out)
+
+    def _name(self, unit_id: str, year: int) -> str:
+        info = self.unit(unit_id, year)
+        if info is None:
+            info = self.latest_unit(unit_id)
+        return unit_id if info is None else info.name
+
+    def _step(self, uid: str, seq: int, event_id: str, p: Any) -> LineageStep:
+        t = type(p)
+        date = None if t in (UnitRenamed, UnitRetired) and not isinstance(p.date, dt.date) else p.date
+        base = dict(seq=seq, event_id=event_id, date=date,
+                    reason=p.reason if isinstance(p.reason, str) else "",
+                    authority=p.authority if isinstance(p.authority, str) else "")
+        if t is UnitRenamed:
+            return LineageStep(kind="renamed", year=p.from_year, units=(), name=p.name,
+                               old_name=self._name(uid, p.from_year - 1), **base)
+        if t is UnitRetired:
+            into = () if p.merged_into is None else ((p.merged_into, self._name(p.merged_into, p.last_year + 1)),)
+            return LineageStep(kind="merged_into" if into else "retired", year=p.last_year + 1,
+                               units=into, name=None, old_name=self._name(uid, p.last_year), **base)
+        year = p.date.year
+        if t is UnitsMerged:
+            if uid == p.target:
+                others = tuple((u, self._name(u, year - 1)) for u in p.sources if u != uid)
+                old = self._name(uid, year - 1) if uid in p.sources else None
+                return LineageStep(kind="merged_from", year=year, units=others,
+                                   name=self._name(uid, year), old_name=old, **base)
+            return LineageStep(kind="merged_into", year=year,
+                               units=((p.target, self._name(p.target, year)),), name=None,
+                               old_name=self._name(uid, year - 1), **base)
+        # UnitSplit
+        if uid == p.unit_id:
+            parts = tuple((part.unit_id, part.name) for part in p.into if part.unit_id != uid)
+            return LineageStep(kind="split_into", year=year, units=parts,
+                               name=self._name(uid, year) if self.unit(uid, year) else None,
+                               old_name=self._name(uid, year - 1), **base)
+        return LineageStep(kind="split_from", year=year,
+                           units=((p.unit_id, self._name(p.unit_id, year - 1)),),
+                           name=self._name(uid, year), old_name=None, **base)
 
     def year_units(self, year: int) -> dict[str, UnitInfo]:
         """The units that existed in `year`, by unit_id (sorted).  Cached until the next
@@ -350,13 +467,21 @@ class LogState:
                         self._anomaly(e, f"renames unit {p.unit_id!r}, which is not registered")
                     else:
                         rec.renames.append((p.from_year, seq, p.name))
+                        rec.steps.append((seq, e.event_id, p))
                 elif t is UnitRetired:
                     self._year_units.clear()
                     rec = self._units.get(p.unit_id)
                     if rec is None:
                         self._anomaly(e, f"retires unit {p.unit_id!r}, which is not registered")
                     else:
-                        rec.retirements.append((p.last_year, seq, p))
+                        rec.retirements.append((p.last_year, seq, p.merged_into))
+                        rec.steps.append((seq, e.event_id, p))
+                elif t is UnitsMerged:
+                    self._year_units.clear()
+                    self._merge(e, p)
+                elif t is UnitSplit:
+                    self._year_units.clear()
+                    self._split(e, p)
                 elif t is MethodologyAdopted:
                     self._adoptions.setdefault(p.year, {})[p.tier] = e
                 elif t is RankingPublished:
@@ -375,6 +500,55 @@ class LogState:
             self.last_seq = last
             if last_event is not None:
                 self.last_recorded_at = last_event.recorded_at
+
+    def _record(self, unit_id: str) -> _UnitRecord:
+        rec = self._units.get(unit_id)
+        if rec is None:
+            rec = self._units[unit_id] = _UnitRecord()
+        return rec
+
+    def _merge(self, e: Event, p: UnitsMerged) -> None:
+        # A change counts from the year of its date: the sources that end are last in the
+        # year before, the target (new, or renamed) counts from that year.
+        year = p.date.year
+        unknown = [u for u in p.sources if u not in self._units]
+        if unknown:
+            self._anomaly(e, f"merges unit {unknown[0]!r}, which is not registered")
+            return
+        for uid in p.sources:
+            if uid != p.target:
+                rec = self._units[uid]
+                rec.retirements.append((year - 1, e.seq, p.target))
+                rec.steps.append((e.seq, e.event_id, p))
+        target = self._record(p.target)
+        if p.target not in p.sources:
+            target.registrations.append((year, e.seq, UnitRegistered(
+                unit_id=p.target, tier=p.tier, name=p.name or p.target, parent_id=p.parent_id,
+                from_year=year)))
+        elif p.name:
+            target.renames.append((year, e.seq, p.name))
+        target.steps.append((e.seq, e.event_id, p))
+
+    def _split(self, e: Event, p: UnitSplit) -> None:
+        year = p.date.year
+        rec = self._units.get(p.unit_id)
+        info = None if rec is None else rec.as_of_year(year - 1)
+        if info is None:
+            self._anomaly(e, f"splits unit {p.unit_id!r}, which did not exist in {year - 1}")
+            return
+        if all(part.unit_id != p.unit_id for part in p.into):
+            rec.retirements.append((year - 1, e.seq, None))
+        rec.steps.append((e.seq, e.event_id, p))
+        for part in p.into:
+            if part.unit_id == p.unit_id:
+                if part.name != info.name:
+                    rec.renames.append((year, e.seq, part.name))
+                continue
+            new = self._record(part.unit_id)
+            new.registrations.append((year, e.seq, UnitRegistered(
+                unit_id=part.unit_id, tier=info.tier, name=part.name, parent_id=info.parent_id,
+                from_year=year)))
+            new.steps.append((e.seq, e.event_id, p))
 
     def _amend(self, e: Event, p: Any, is_correction: bool) -> None:
         target = p.corrects if is_correction else p.retracts

@@ -26,7 +26,7 @@ from typing import Any
 
 import msgspec
 
-from engine.fold import EventRef
+from engine.fold import EventRef, LineageStep
 from events.canonical import encode_canonical as canonical_bytes
 from events.types import Value
 
@@ -195,6 +195,9 @@ class Explanation(_Out):
     components: tuple[ComponentTrace, ...]
     provenance: Provenance | None = None
     readoption: AdoptionTrace | None = None
+    # The unit's renames, merges, splits and retirement (engine.fold.LineageStep); left out of
+    # the JSON of a unit that never changed, as it was before units could change.
+    lineage: tuple[LineageStep, ...] | msgspec.UnsetType = msgspec.UNSET
 
 
 UnitTrace = Explanation

@@ -28,6 +28,8 @@ from .types import (
     UnitRegistered,
     UnitRenamed,
     UnitRetired,
+    UnitSplit,
+    UnitsMerged,
     Value,
     check_event_value,
 )
@@ -73,6 +75,8 @@ LeanPayload = Union[
     UnitRegistered,
     UnitRenamed,
     UnitRetired,
+    UnitsMerged,
+    UnitSplit,
     MethodologyAdopted,
     SubmittedValue,
     CorrectedValue,

@@ -106,6 +106,14 @@ class UnitRenamed(_Payload, tag="unit_renamed"):
     unit_id: str
     name: str
     from_year: int
+    # Recorded by `units rename` (absent from renames recorded before): the day the decision
+    # takes effect (`from_year` is its year), why, and the decision.
+    date: dt.date | UnsetType = UNSET
+    reason: OptionalText = UNSET
+    authority: OptionalText = UNSET
+
+    def __post_init__(self) -> None:
+        _unset_empty(self, "reason", "authority")
 
 
 class UnitRetired(_Payload, tag="unit_retired"):
@@ -115,6 +123,56 @@ class UnitRetired(_Payload, tag="unit_retired"):
     last_year: int
     merged_into: str | None = None
     reason: str = ""
+    # Recorded by `units retire`: the day the unit ceases to exist (`last_year` is the year
+    # before it) and the decision.
+    date: dt.date | UnsetType = UNSET
+    authority: OptionalText = UNSET
+
+    def __post_init__(self) -> None:
+        _unset_empty(self, "authority")
+
+
+class UnitsMerged(_Payload, tag="units_merged"):
+    """`sources` are merged into `target` from `date` on, by the decision `authority`.
+
+    The target is a new unit (then `name` is its name) or one of the sources, which goes on
+    (renamed to `name` when given); the other sources cease to exist.  All are of `tier`.
+    A change counts from the year of its date: the merged unit is ranked from `date.year` on,
+    the sources it replaces up to the year before (docs/units.md).
+    """
+
+    sources: tuple[str, ...]
+    target: str
+    tier: Tier
+    date: dt.date
+    reason: str
+    authority: str
+    name: OptionalText = UNSET
+    parent_id: str | None = None  # a new target's parent
+
+    def __post_init__(self) -> None:
+        _unset_empty(self, "name")
+
+
+class SplitPart(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False):
+    """One unit a split makes: its id and name."""
+
+    unit_id: str
+    name: str
+
+
+class UnitSplit(_Payload, tag="unit_split"):
+    """`unit_id` is split into the units `into` from `date` on, by the decision `authority`.
+
+    The parts are new units of the split unit's tier and parent, except a part with the split
+    unit's own id: that unit goes on (under the part's name) instead of ceasing to exist.
+    """
+
+    unit_id: str
+    into: tuple[SplitPart, ...]
+    date: dt.date
+    reason: str
+    authority: str
 
 
 class MethodologyAdopted(_Payload, tag="methodology_adopted", omit_defaults=True):
@@ -244,6 +302,8 @@ Payload = Union[
     UnitRegistered,
     UnitRenamed,
     UnitRetired,
+    UnitsMerged,
+    UnitSplit,
     MethodologyAdopted,
     IndicatorSubmitted,
     IndicatorCorrected,
@@ -256,6 +316,17 @@ PAYLOAD_TYPES: tuple[type, ...] = Payload.__args__  # type: ignore[attr-defined]
 
 # The tag of every payload type, as written in the `type` field of its canonical JSON.
 PAYLOAD_TAGS: dict[type, str] = {t: t.__struct_config__.tag for t in PAYLOAD_TYPES}
+
+
+def units_named(payload: object) -> tuple[str, ...]:
+    """The units a payload is about: its `unit_id`, a merge's sources and target, a split's
+    unit and parts (in that order, each once)."""
+    if type(payload) is UnitsMerged:
+        return tuple(dict.fromkeys((*payload.sources, payload.target)))
+    if type(payload) is UnitSplit:
+        return tuple(dict.fromkeys((payload.unit_id, *(p.unit_id for p in payload.into))))
+    unit_id = getattr(payload, "unit_id", None)
+    return () if unit_id is None else (unit_id,)
 
 
 def payload_tag(payload: object) -> str:

@@ -23,14 +23,14 @@ import attrs
 
 from engine.asof import AsOf, parse_as_of
 from engine.diff import RankingDiff
-from engine.fold import LogState, fold
+from engine.fold import LineageStep, LogState, fold
 from engine.result import Explanation, Ranking
 from engine.robustness import Robustness
 from events.interface import ConcurrencyError, EventLog, EventNotFound
 from events.merkle import Checkpoint
 from events.note import Signer, Verifier
 from events.types import Event, MethodologyAdopted, Payload, SigningKeyRegistered
-from ictindex import analysis, importing, replay, tlog, verification
+from ictindex import analysis, importing, replay, tlog, units, verification
 from ictindex.errors import UsageError
 from ictindex.projections_check import ProjectionCheck, check_projections
 from ictindex.replay import Published, Replay
@@ -188,7 +188,10 @@ class Ictindex:
 
     def log(self, *, year: int | None = None, unit_id: str | None = None,
             indicator: str | None = None) -> Iterator[Event]:
-        """The events, oldest first (only those of `year`, `unit_id`, `indicator` when given)."""
+        """The events, oldest first (only those of `year`, `unit_id`, `indicator` when given;
+        `unit_id` may be a unit's name, see `resolve_unit`)."""
+        if unit_id is not None:
+            unit_id = self.resolve_unit(unit_id, year=year)
         return self.store.read(year=year, unit_id=unit_id, indicator=indicator)
 
     def known_key(self, key: str) -> bool:
@@ -221,7 +224,9 @@ class Ictindex:
 
     def explain(self, unit_id: str, year: int, *, as_of: AsOf | str | None = None,
                 edition: str | None = None, allow_changed_edition: bool = False) -> Explanation:
-        """How `unit_id`'s score in `year` was derived, down to the events behind it."""
+        """How `unit_id`'s score in `year` was derived, down to the events behind it, and the
+        unit's lineage.  `unit_id` may be a name (`resolve_unit`)."""
+        unit_id = self.resolve_unit(unit_id, year=year)
         return replay.explain(self, unit_id, year, as_of=as_of, edition=edition,
                               allow_changed_edition=allow_changed_edition)
 
@@ -396,13 +401,72 @@ class Ictindex:
         retracted."""
         def check(state: LogState) -> tuple[list[Payload], list[str]]:
             payload = importing.check_submission(
-                state, self.registry, year, unit_id, indicator, value, evidence=evidence,
+                state, self.registry, year, units.resolve(state, unit_id, year=year), indicator,
+                value, evidence=evidence,
                 note=note, decimal_comma=decimal_comma, known_key=self.known_key,
                 reason=reason, authority=authority)
             return [payload], [importing.idempotency_key(payload)]
 
         events = self.checked_append(check, actor=actor)
         return events[0] if events else None
+
+    # -- units: names, changes, lineage ------------------------------------------------------
+
+    def unit_registry(self) -> LogState:
+        """The log's unit registry folded alone (no year's values): what naming units needs."""
+        return fold(self.store.read_years(frozenset(), lean=True), source=self.store.events_by_seq)
+
+    def resolve_unit(self, text: str, *, year: int | None = None,
+                     state: LogState | None = None) -> str:
+        """The unit id `text` names: an exact unit id, else a unit whose name matches without
+        diacritics or case (`dat do` → UBND huyện Đất Đỏ); an ambiguous name is refused with
+        the candidates; an unknown one comes back as given (`ictindex.units.resolve`)."""
+        return units.resolve(state if state is not None else self.unit_registry(), text,
+                             year=year)
+
+    def list_units(self, *, year: int | None = None,
+                   tier: str | None = None) -> list[units.UnitRow]:
+        """The units of `year` as they were that year (else every unit, as it is now or was
+        in its last year), of `tier` when given, by unit id."""
+        return units.unit_rows(self.unit_registry(), year=year, tier=tier)
+
+    def lineage(self, unit: str) -> tuple[LineageStep, ...]:
+        """The renames, retirement, merges and splits of a unit (an id or a name)."""
+        state = self.unit_registry()
+        uid = units.resolve(state, unit)
+        if not state.has_unit(uid):
+            raise UsageError(f"unknown unit {unit!r}")
+        return state.lineage(uid)
+
+    def rename_unit(self, unit: str, name: str, *, date: dt.date, reason: str, authority: str,
+                    actor: str | None = None) -> Event:
+        """Record that a unit carries `name` from `date` on (from the year of `date`)."""
+        return self.checked_append(lambda state: ([units.rename(
+            state, unit, name, date=date, reason=reason, authority=authority)], None),
+            actor=actor)[0]
+
+    def retire_unit(self, unit: str, *, date: dt.date, reason: str, authority: str,
+                    actor: str | None = None) -> Event:
+        """Record that a unit ceases to exist on `date` (abolished): its last year is the
+        year before."""
+        return self.checked_append(lambda state: ([units.retire(
+            state, unit, date=date, reason=reason, authority=authority)], None), actor=actor)[0]
+
+    def merge_units(self, sources: Sequence[str], into: str, *, date: dt.date, reason: str,
+                    authority: str, name: str | None = None, tier: str | None = None,
+                    actor: str | None = None) -> Event:
+        """Record that `sources` merge into `into` (a new unit named `name`, or one of them)
+        on `date`, by the decision `authority`."""
+        return self.checked_append(lambda state: ([units.merge(
+            state, sources, into, date=date, reason=reason, authority=authority, name=name,
+            tier=tier)], None), actor=actor)[0]
+
+    def split_unit(self, unit: str, parts: Sequence[str], *, date: dt.date, reason: str,
+                   authority: str, actor: str | None = None) -> Event:
+        """Record that `unit` splits into `parts` (`ID:Name` each) on `date`."""
+        return self.checked_append(lambda state: ([units.split(
+            state, unit, parts, date=date, reason=reason, authority=authority)], None),
+            actor=actor)[0]
 
     def correct(self, ref: str | int, value: str, *, reason: str, authority: str = "",
                 actor: str | None = None, decimal_comma: bool = False) -> Event:

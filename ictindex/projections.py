@@ -38,7 +38,8 @@ from engine.rescore import rescore_units
 from engine.score import TierScores, needs_previous, score_tier
 from events.interface import DerivedConnection, DerivedTables
 from events.schema import declare_derived
-from events.types import TIERS, Event, IndicatorCorrected, IndicatorRetracted, IndicatorSubmitted, MethodologyAdopted
+from events.types import (TIERS, Event, IndicatorCorrected, IndicatorRetracted, IndicatorSubmitted,
+                          MethodologyAdopted, units_named)
 
 if TYPE_CHECKING:
     from ictindex.app import Ictindex
@@ -364,8 +365,8 @@ class Projections:
                 changed.setdefault(p.year, set()).add(p.unit_id)
             elif t is MethodologyAdopted:
                 changed.setdefault(p.year, set())
-            elif hasattr(p, "unit_id") and not hasattr(p, "year"):
-                changed.setdefault(None, set()).add(p.unit_id)
+            elif not hasattr(p, "year") and units_named(p):  # the unit registry (merges too)
+                changed.setdefault(None, set()).update(units_named(p))
         if not self._overflow:
             if len(self._pending) + len(events) > MAX_PENDING:
                 self._overflow = True

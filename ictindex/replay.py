@@ -172,8 +172,10 @@ def explain(app: "Ictindex", unit_id: str, year: int, *, as_of: AsOf | str | Non
         readoption = AdoptionTrace(seq=adopted.seq, event_id=adopted.event_id, edition=a.edition,
                                    actor=adopted.actor, recorded_at=adopted.recorded_at,
                                    reason=a.reason, authority=a.authority or "")
-    return explain_unit(r.scores, unit_id, ranking=r.ranking, provenance=r.ranking.provenance,
-                        readoption=readoption)
+    x = explain_unit(r.scores, unit_id, ranking=r.ranking, provenance=r.ranking.provenance,
+                     readoption=readoption)
+    lineage = state.lineage(unit_id)
+    return msgspec.structs.replace(x, lineage=lineage) if lineage else x
 
 
 def diff(app: "Ictindex", year: int, tier: str, *, old: AsOf | str, new: AsOf | str,

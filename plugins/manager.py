@@ -63,6 +63,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "ictindex.cli.record",
     "ictindex.cli.replay",
     "ictindex.cli.tlog",
+    "ictindex.cli.units",
     "ictindex.cli.demo",
 )
 

@@ -25,7 +25,7 @@ def init(c: Context) -> None:
 
 @click.group()
 def units() -> None:
-    """Register the units that are ranked."""
+    """Register the units that are ranked, and record how they change."""
 
 
 @units.command("import")
@@ -160,5 +160,6 @@ def _summary(p) -> str:
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
-    for command in (init, units, import_, submit, correct, retract, log):
+    # `units` (with its `import` here) is registered by ictindex.cli.units, with its changes
+    for command in (init, import_, submit, correct, retract, log):
         cli.add_command(command)

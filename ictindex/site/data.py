@@ -43,6 +43,7 @@ class SiteData:
     names: dict[str, str] = attrs.Factory(dict)  # unit id -> name, every unit of the year
     page_of: dict[str, str] = attrs.Factory(dict)  # unit id -> relative path of its page
     changed: dict[str, set[str]] = attrs.Factory(dict)  # tier -> unit ids in its diff
+    lineage: dict[str, tuple] = attrs.Factory(dict)  # unit id -> its changes (LineageStep)
     robustness: bool = False  # a robustness page is built: tier sections link to it
     proof: Any = None  # the site's own proof (ictindex.site.proof.SiteProof), once prepared
 
@@ -72,6 +73,9 @@ def gather(app: "Ictindex", year: int, as_of: AsOf, db_name: str) -> SiteData:
     ys_view = view.year_state(year)
     for uid, info in ys_view.units.items():
         site.names[uid] = info.name
+        lineage = view.lineage(uid)
+        if lineage:
+            site.lineage[uid] = lineage
     for tier in TIERS:
         adoption = ys_view.adoption(tier)
         if adoption is None:

@@ -33,6 +33,8 @@ KIND_VI = {
     "unit_registered": "đăng ký đơn vị",
     "unit_renamed": "đổi tên đơn vị",
     "unit_retired": "thôi hoạt động (sáp nhập, giải thể)",
+    "units_merged": "sáp nhập đơn vị",
+    "unit_split": "chia tách đơn vị",
     "readopted": "áp dụng lại bộ tiêu chí khác",
 }
 
@@ -161,7 +163,8 @@ class Renderer:
         commands, seq = self.unit_commands(tp, x)
         return self.render("unit.html", title=f"{x.name} — Chỉ số ICT năm {x.year}", root="../",
                            current="", tp=tp, uid=uid, x=x, change=change, commands=commands,
-                           proved_seq=seq, proof=proof)
+                           proved_seq=seq, proof=proof,
+                           lineage=self.site.lineage.get(uid, ()))
 
     def robustness(self, results: list, charts: list[str], as_of: str, weights: str) -> str:
         """The robustness page: per tier's result its rank-interval chart (SVG text)."""

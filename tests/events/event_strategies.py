@@ -15,9 +15,12 @@ from events.types import (
     MethodologyAdopted,
     RankingPublished,
     SigningKeyRegistered,
+    SplitPart,
     UnitRegistered,
     UnitRenamed,
     UnitRetired,
+    UnitSplit,
+    UnitsMerged,
 )
 
 from events.testing import T0, StepClock, counter_ids, submission  # noqa: E402,F401  (shared)
@@ -57,6 +60,13 @@ payloads = st.one_of(
         st.none() | st.dates(min_value=dt.date(2015, 1, 1), max_value=dt.date(2035, 12, 31)),
     ),
     st.builds(SigningKeyRegistered, ids, texts, texts),
+    st.builds(UnitsMerged, st.lists(ids, min_size=1, max_size=3).map(tuple), ids, tiers,
+              st.dates(min_value=dt.date(2015, 1, 1), max_value=dt.date(2035, 12, 31)), texts,
+              texts, texts, st.none() | ids),
+    st.builds(UnitSplit, ids, st.lists(st.builds(SplitPart, ids, texts), min_size=1,
+                                       max_size=3).map(tuple),
+              st.dates(min_value=dt.date(2015, 1, 1), max_value=dt.date(2035, 12, 31)), texts,
+              texts),
 )
 
 # A log as a list of batches, each a list of payloads.

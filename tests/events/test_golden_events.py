@@ -34,9 +34,12 @@ from events.types import (
     RankingPublished,
     PublishedTier,
     SigningKeyRegistered,
+    SplitPart,
     UnitRegistered,
     UnitRenamed,
     UnitRetired,
+    UnitSplit,
+    UnitsMerged,
 )
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -50,6 +53,22 @@ PAYLOADS = {
     "unit_renamed": UnitRenamed(unit_id="754", name="Huyện Long Đất", from_year=2021),
     "unit_retired": UnitRetired(
         unit_id="26554", last_year=2024, merged_into="26560", reason="Nghị quyết 1278/NQ-UBTVQH15"
+    ),
+    "units_merged": UnitsMerged(
+        sources=("26680", "26683", "26686"),
+        target="26680",
+        tier="commune",
+        date=dt.date(2025, 7, 1),
+        reason="Sắp xếp đơn vị hành chính cấp xã năm 2025",
+        authority="Nghị quyết 1656/NQ-UBTVQH15",
+        name="Xã Đất Đỏ",
+    ),
+    "unit_split": UnitSplit(
+        unit_id="26554",
+        into=(SplitPart(unit_id="26554", name="Phường 1"), SplitPart(unit_id="26555", name="Phường 2")),
+        date=dt.date(2023, 1, 1),
+        reason="Chia tách để quản lý dân cư",
+        authority="Nghị quyết 123/NQ-UBTVQH15",
     ),
     "methodology_adopted": MethodologyAdopted(
         year=2020,
@@ -123,6 +142,16 @@ PAYLOADS_EXTRA = {
                           content_hash="3b6f2c8a1d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8",
                           result_hash="feedface" * 8),
         ),
+    ),
+    # What `units rename` and `units retire` record: the added fields (date, reason,
+    # authority) beside the ones every older rename and retirement has.
+    "unit_renamed.dated": UnitRenamed(
+        unit_id="754", name="UBND thị xã Phú Mỹ", from_year=2018, date=dt.date(2018, 4, 1),
+        reason="Thành lập thị xã Phú Mỹ", authority="Nghị quyết 463/NQ-UBTVQH14",
+    ),
+    "unit_retired.dated": UnitRetired(
+        unit_id="753", last_year=2024, reason="Kết thúc hoạt động của chính quyền cấp huyện",
+        date=dt.date(2025, 7, 1), authority="Luật Tổ chức chính quyền địa phương 2025",
     ),
 }
 
