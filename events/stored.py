@@ -13,7 +13,7 @@ store's to check against what it holds.
 
 from __future__ import annotations
 
-from .canonical import DecodeError, decode_event, encode_event, leaf_hash_hex, time_key
+from .canonical import DecodeError, decode_event, encode_event, leaf_hash_hex, stored_schema, time_key
 from .interface import LogIntegrityError, StoredRow
 from .types import PAYLOAD_TAGS, SCHEMA_VERSION, Event
 
@@ -32,7 +32,7 @@ def stored_row(body: bytes, seq: int, prev_hash: str, last_time: str | None) -> 
         raise _refused(seq, f"the body does not decode: {exc}") from None
     if event.seq != seq:
         raise _refused(seq, f"the body is event seq {event.seq}")
-    if event.schema == SCHEMA_VERSION and encode_event(event) != body:
+    if encode_event(event) != body and stored_schema(body) == SCHEMA_VERSION:
         raise _refused(seq, "the body is not in canonical form")
     if event.prev_hash != prev_hash:
         raise _refused(seq, f"its prev_hash {event.prev_hash} is not the leaf hash {prev_hash} "
