@@ -333,8 +333,7 @@ class Ictindex:
             want = copying.check_source(source_log, name(source))
             target_log = opened(target, "--to", False)
             return copying.copy_log(source_log, target_log, want, source_name=name(source),
-                                    target_name=name(target),
-                                    **({"chunk": chunk} if chunk is not None else {}))
+                                    target_name=name(target), chunk=chunk)
 
     def key_event(self, verifier: Verifier) -> int | None:
         """The seq of the event that records `verifier`'s key in the log, None if none does."""

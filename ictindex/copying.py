@@ -56,9 +56,11 @@ def check_source(source: EventLog, name: str) -> Checkpoint:
 
 
 def copy_log(source: EventLog, target: EventLog, want: Checkpoint, *, source_name: str,
-             target_name: str, chunk: int = CHUNK) -> Copied:
+             target_name: str, chunk: int | None = None) -> Copied:
     """Copy the first `want.size` events of `source` (whose checkpoint `check_source` gave as
-    `want`) onto the end of `target`; see the module docstring."""
+    `want`) onto the end of `target`, `chunk` events (default `CHUNK`) per transaction; see
+    the module docstring."""
+    chunk = chunk or CHUNK
     start = _resume_point(source, target, want, source_name, target_name)
     rows = islice(source.stored_rows(start + 1), want.size - start)
     seq = start
