@@ -124,3 +124,20 @@ def test_any_log_copied_into_an_empty_store_is_the_same_log(log):
     assert middle.checkpoint() == source.checkpoint() == target.checkpoint()
     assert target.latest_checkpoint() == source.checkpoint()
 
+
+
+def test_verify_holds_only_the_current_version_to_canonical_form(tmp_path, monkeypatch):
+    """An old version's body re-encodes differently once upcast: verify accepts it as stored
+    (a log written before an upcaster existed), as copying one needs."""
+    monkeypatch.setattr(UPCASTERS, "upcast", v0_registry().upcast)
+    path = tmp_path / "old.db"
+    EventStore(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO events VALUES (1, 'e0', '2020-01-02T03:04:05.000000Z', 'import', "
+                 "'indicator_submitted', 2019, 'DATDO', 'I01', NULL, ?, ?)",
+                 (V0_BODY, leaf_hash_hex(V0_BODY)))
+    conn.commit()
+    conn.close()
+    with EventStore(path, read_only=True) as store:
+        report = verify(store)
+        assert report.ok, str(report)
