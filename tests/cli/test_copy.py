@@ -197,3 +197,4 @@ def test_what_is_not_a_log_is_refused_with_one_line(sample_db, tmp_path, run):
     assert same.exit_code == 2 and same.stderr == "Error: --from and --to name the same log\n"
     usage = run("unused.db", "copy", "--from", sample_db)
     assert usage.exit_code == 2 and "--to" in usage.stderr
+

@@ -17,6 +17,7 @@ from events.store import EventStore
 from events.testing import StoreContract
 from events.upcast import UPCASTERS
 from events.verify import verify
+from ictindex.app import Ictindex
 
 from event_strategies import StepClock, batches, counter_ids, examples
 from test_upcasters import V0_BODY, v0_registry
@@ -141,3 +142,19 @@ def test_verify_holds_only_the_current_version_to_canonical_form(tmp_path, monke
     with EventStore(path, read_only=True) as store:
         report = verify(store)
         assert report.ok, str(report)
+
+
+def test_ictindex_copy_keeps_an_old_schema_version_verbatim(tmp_path, monkeypatch):
+    """`copy` verifies the source, copies and proves an event of schema 0 as stored."""
+    monkeypatch.setattr(UPCASTERS, "upcast", v0_registry().upcast)
+    old = MemoryEventLog()
+    old.append_stored([V0_BODY], expected_last_seq=0)
+    target = tmp_path / "copy.db"
+    result = Ictindex.copy(old, target)
+    assert result.copied == 1 and result.checkpoint == old.checkpoint()
+    conn = sqlite3.connect(target)
+    assert conn.execute("SELECT body, hash FROM events").fetchall() == [(V0_BODY, leaf_hash_hex(V0_BODY))]
+    conn.close()
+    with Ictindex.open(target, read_only=True) as app:
+        assert app.verify().ok
+        assert app.prove(1, result.checkpoint).ok
