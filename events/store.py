@@ -348,7 +348,6 @@ class EventStore:
                 rows.append(row)
                 made.append(event)
                 prev, last_time = row.hash, row.recorded_at
-            del chunk
             # Earlier chunks of this call are in the table already: one query per chunk finds
             # every event id or key taken before, and the chunk is checked against itself.
             for column, what in (("event_id", "event id"), ("key", "key")):
