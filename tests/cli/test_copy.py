@@ -198,3 +198,38 @@ def test_what_is_not_a_log_is_refused_with_one_line(sample_db, tmp_path, run):
     usage = run("unused.db", "copy", "--from", sample_db)
     assert usage.exit_code == 2 and "--to" in usage.stderr
 
+
+
+def test_a_copy_holds_one_chunk_at_a_time(tmp_path):
+    """Bounded memory: what copying holds in Python objects is a chunk, not the log's bodies.
+    (The final comparison then reads the target's checkpoint as `ictindex checkpoint` does:
+    the peak is taken before it.)"""
+    import tracemalloc
+
+    from events.testing import submission
+    from ictindex.copying import copy_log
+
+    n = 20_000
+    with EventStore(tmp_path / "big.db") as big:
+        big.extend((submission(i % 500, year=2020 + i % 3) for i in range(n)), actor="bulk")
+        want = big.checkpoint()
+        size = sum(len(r.body) for r in big.stored_rows())
+    peaks = []
+    with EventStore(tmp_path / "big.db", read_only=True) as source, \
+            EventStore(tmp_path / "copy.db") as target:
+        checkpoint = target.checkpoint
+
+        def peak_then_checkpoint(*args):
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+            return checkpoint(*args)
+
+        target.checkpoint = peak_then_checkpoint
+        tracemalloc.start()
+        try:
+            result = copy_log(source, target, want, source_name="big", target_name="copy",
+                              chunk=500)
+        finally:
+            tracemalloc.stop()
+    assert result.copied == n and result.checkpoint == want
+    assert peaks[0] < size / 4, (peaks, size)
