@@ -11,7 +11,8 @@ from ictindex.cli import handle_errors
 
 @click.command("copy")
 @click.option("--from", "source", required=True, metavar="LOG",
-              help="The log to copy (a SQLite file; opened read-only). Verified first.")
+              help="The log to copy, named as --db names one (a SQLite file); opened "
+                   "read-only and verified first.")
 @click.option("--to", "target", required=True, metavar="LOG",
               help="Where to copy it: a new or empty log, or an earlier, interrupted copy of "
                    "the same log (the copy resumes where it ends).")
