@@ -116,6 +116,16 @@ def decode_event(data: bytes, *, upcasters: Upcasters = UPCASTERS) -> Event:
     return event
 
 
+def stored_schema(body: bytes) -> Any:
+    """The schema version `body` was written with, as stored (`decode_event` gives the upcast
+    event, whose `schema` is always the current one); None if it cannot be read.  Only a body
+    of the current version must be canonical: an older one re-encodes differently."""
+    try:
+        return _HEADER_DECODER.decode(body).schema
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return None
+
+
 def _decode_old(data: bytes, upcasters: Upcasters, error: Exception | None) -> Event:
     try:
         version = _HEADER_DECODER.decode(data).schema
@@ -145,5 +155,6 @@ __all__ = [
     "leaf_hash",
     "leaf_hash_hex",
     "parse_time_key",
+    "stored_schema",
     "time_key",
 ]

@@ -21,6 +21,9 @@ application registers a `Projector` through it; without it, every ranking is a r
 Changed for issue 13 (a PostgreSQL store does the same): `stored_rows()` without `start` returns
 every row, whatever its seq; `check_storage()` is new; `leaf_hashes` refuses rows that are not
 numbered 1..N; a store opened read-only creates and changes nothing.
+
+New for issue 16: `append_stored`, which appends bodies another store recorded, verbatim (what
+`ictindex copy` writes with; `events.stored` holds the checks every store makes of each body).
 """
 
 from __future__ import annotations
@@ -161,6 +164,19 @@ class EventLog(Protocol):
         expected_last_seq: int | None = None,
     ) -> AppendResult:
         """Like `append`, for batches too large to hold as events: returns a summary."""
+        ...
+
+    def append_stored(self, bodies: Iterable[bytes], *, expected_last_seq: int) -> AppendResult:
+        """Append events exactly as another store recorded them (for `ictindex copy`): each body is
+        the canonical body of one event (events.canonical), stored verbatim.  The first must have
+        seq expected_last_seq + 1 and the log must end at expected_last_seq (else ConcurrencyError);
+        each next seq is one more; each body's prev_hash must be the leaf hash of the event before it
+        (the log's last leaf for the first).  The indexed columns (event_id, recorded_at, actor, type,
+        year, unit_id, indicator, key) come from decoding the body (events.canonical decoding,
+        upcasters included) and the hash is events.canonical.leaf_hash_hex(body).  All or nothing per
+        call: any mismatch raises LogIntegrityError naming the seq and records nothing; a read-only
+        store refuses with LogOpenError.  Idempotency keys are recorded as in the body; a key already
+        in the log is a LogIntegrityError (not a skip)."""
         ...
 
     def read(

@@ -38,6 +38,7 @@ from .interface import (
 )
 from .merkle import Checkpoint, ConsistencyProof, InclusionProof
 from .refusal import BadArgument
+from .stored import duplicate, stored_row
 from .types import Event, Payload
 
 Clock = Callable[[], dt.datetime]
@@ -156,6 +157,38 @@ class MemoryEventLog:
             self._by_id.update(new_ids)
             self._by_key.update((r.key, r.seq) for r in rows if r.key is not None)
             return AppendResult(first, seq, len(rows), skipped)
+
+    def append_stored(self, bodies: Iterable[bytes], *, expected_last_seq: int) -> AppendResult:
+        """See `events.interface.EventLog.append_stored`: every body checked
+        (`events.stored`) before any is added."""
+        if self.read_only:
+            raise LogOpenError("the log is open read-only: nothing can be recorded")
+        with self._lock:
+            last = self._rows[-1] if self._rows else None
+            seq = last.seq if last else 0
+            if expected_last_seq != seq:
+                raise ConcurrencyError(expected_last_seq, seq)
+            prev = last.hash if last else GENESIS_PREV_HASH
+            last_time = last.recorded_at if last else None
+            rows: list[StoredRow] = []
+            new_ids: dict[str, int] = {}
+            new_keys: dict[str, int] = {}
+            for body in bodies:
+                seq += 1
+                row, _ = stored_row(body, seq, prev, last_time)
+                if row.event_id in self._by_id or row.event_id in new_ids:
+                    raise duplicate(row, "event id")
+                if row.key is not None and (row.key in self._by_key or row.key in new_keys):
+                    raise duplicate(row, "key")
+                new_ids[row.event_id] = seq
+                if row.key is not None:
+                    new_keys[row.key] = seq
+                rows.append(row)
+                prev, last_time = row.hash, row.recorded_at
+            self._rows.extend(rows)
+            self._by_id.update(new_ids)
+            self._by_key.update(new_keys)
+            return AppendResult(rows[0].seq if rows else None, seq, len(rows), 0)
 
     def _same_payload(self, key: str, payload: Payload, batch: dict[str, Payload]) -> None:
         if key in self._by_key:

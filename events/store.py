@@ -69,6 +69,7 @@ from .schema import (
     ensure_schema,
     is_empty,
 )
+from .stored import duplicate, stored_row
 from .types import Event, Payload
 from .upcast import UPCASTERS
 
@@ -312,6 +313,60 @@ class EventStore:
         """`append` for huge batches (a national import): streams, returns only a summary."""
         return self._write(payloads, keys, actor, expected_last_seq, None)
 
+    def append_stored(self, bodies: Iterable[bytes], *, expected_last_seq: int) -> AppendResult:
+        """Append events exactly as another store recorded them (`ictindex copy`); see
+        `events.interface.EventLog.append_stored`.  The same write path as `append`: one
+        transaction under the write lock, streamed in chunks of `CHUNK` bodies, the Merkle
+        frontier and tiles advanced and the projectors called as the rows go in."""
+        if self.read_only:
+            raise LogOpenError("the log is open read-only: nothing can be recorded")
+        return self._transaction(lambda conn, written: self._append_stored_locked(
+            conn, iter(bodies), expected_last_seq, written))
+
+    def _append_stored_locked(
+        self,
+        conn: sqlite3.Connection,
+        bodies: Iterator[bytes],
+        expected_last_seq: int,
+        written: "hashlib._Hash",
+    ) -> tuple[AppendResult, RootAccumulator | None, tiles.Writer | None]:
+        last = conn.execute(
+            f"SELECT seq, hash, recorded_at FROM {TABLE} ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        seq, prev, last_time = last if last else (0, GENESIS_PREV_HASH, None)
+        if expected_last_seq != seq:
+            raise ConcurrencyError(expected_last_seq, seq)
+        first_seq = seq + 1
+        acc = frontier.resume(conn, seq)
+        tile_writer = tiles.resume(conn, seq)
+        while chunk := list(islice(bodies, CHUNK)):
+            rows: list[StoredRow] = []
+            made: list[Event] = []
+            for body in chunk:
+                seq += 1
+                row, event = stored_row(body, seq, prev, last_time)
+                rows.append(row)
+                made.append(event)
+                prev, last_time = row.hash, row.recorded_at
+            # Earlier chunks of this call are in the table already: one query per chunk finds
+            # every event id or key taken before, and the chunk is checked against itself.
+            for column, what in (("event_id", "event id"), ("key", "key")):
+                values = [getattr(r, column) for r in rows if getattr(r, column) is not None]
+                taken = {v for (v,) in conn.execute(
+                    f"SELECT {column} FROM {TABLE} WHERE {column} IN "
+                    "(SELECT value FROM json_each(?))", (msgspec.json.encode(values),))}
+                for r in rows:
+                    value = getattr(r, column)
+                    if value is not None and value in taken:
+                        raise duplicate(r, what)
+                    taken.add(value)
+            digests = [bytes.fromhex(r.hash) for r in rows]
+            for r in rows:
+                written.update(r.hash.encode())
+            self._insert(conn, rows, digests, made if self.on_append else None, acc, tile_writer)
+        appended = seq - first_seq + 1
+        return (AppendResult(first_seq if appended else None, seq, appended, 0), acc, tile_writer)
+
     def _write(
         self,
         payloads: Iterable[Payload],
@@ -329,6 +384,18 @@ class EventStore:
             items = zip(payloads, keys, strict=True)
         if self.read_only:
             raise LogOpenError("the log is open read-only: nothing can be recorded")
+        return self._transaction(lambda conn, written: self._write_locked(
+            conn, iter(items), actor, expected_last_seq, out, written), out)
+
+    def _transaction(
+        self,
+        write_locked: Callable[[sqlite3.Connection, "hashlib._Hash"],
+                               tuple[AppendResult, RootAccumulator | None, tiles.Writer | None]],
+        out: list[Event] | None = None,
+    ) -> AppendResult:
+        """Run `write_locked` (which inserts rows) as one write transaction: schema check under
+        the write lock, Merkle frontier and tiles advanced, projectors' `before_commit`, COMMIT,
+        then the rows read back; `append` and `append_stored` share it."""
         conn = self.db.conn
         conn.execute("BEGIN IMMEDIATE")
         # A bigger page cache keeps the unique indexes (random uuid4 event ids) in memory while
@@ -339,8 +406,7 @@ class EventStore:
             # under the write lock: what another process planted since this store opened
             _check_schema(conn, self.path or "the database")
             written = hashlib.sha256()  # of the leaf hashes appended, to read back after COMMIT
-            result, acc, tile_writer = self._write_locked(conn, iter(items), actor,
-                                                          expected_last_seq, out, written)
+            result, acc, tile_writer = write_locked(conn, written)
             if result.appended:
                 frontier.advance(conn, acc)
                 tiles.advance(conn, tile_writer)
@@ -460,32 +526,40 @@ class EventStore:
                     out.append(event)
                 if made is not None:
                     made.append(event)
-            # The hot path: one executemany per chunk on the connection that holds the write
-            # lock.  sqlite-utils' insert_all would rebuild each row as a dict, re-derive the
-            # SQL per chunk and open its own savepoint; rows here are already positional tuples
-            # in column order, so the driver's executemany is the cheapest correct call.
-            if len(rows) >= _BULK_ROWS:
-                # The append-only INSERT trigger guards against *other* writers' REPLACE-style
-                # inserts; this plain INSERT of seqs after the last one already aborts on any
-                # seq, event_id or key conflict, so the trigger only costs it (~1/3 of the
-                # insert time).  Dropped and re-created inside this write transaction, it is
-                # never missing for anyone else: no other writer can run until we commit, and a
-                # rollback (or a crash) restores it with the rest.
-                conn.execute(f"DROP TRIGGER IF EXISTS {GUARD}")
-                conn.executemany(INSERT, rows)
-                conn.execute(TRIGGERS[GUARD])
-            else:
-                conn.executemany(INSERT, rows)
-            if acc is not None:
-                acc.extend(digests)
-            if tile_writer is not None:
-                tile_writer.extend(digests)
-            if made:
-                for hook in hooks:
-                    hook(conn, made)
+            self._insert(conn, rows, digests, made, acc, tile_writer)
             appended += len(rows)
         return (AppendResult(first_seq if appended else None, seq, appended, skipped), acc,
                 tile_writer)
+
+    def _insert(self, conn: sqlite3.Connection, rows: list[tuple], digests: list[bytes],
+                made: list[Event] | None, acc: RootAccumulator | None,
+                tile_writer: tiles.Writer | None) -> None:
+        """Insert one chunk of rows (seqs after the log's last) under the write lock, advance
+        the Merkle frontier and tiles over their leaf hashes, and give `made` (the chunk's
+        events) to the projectors."""
+        # The hot path: one executemany per chunk on the connection that holds the write
+        # lock.  sqlite-utils' insert_all would rebuild each row as a dict, re-derive the
+        # SQL per chunk and open its own savepoint; rows here are already positional tuples
+        # in column order, so the driver's executemany is the cheapest correct call.
+        if len(rows) >= _BULK_ROWS:
+            # The append-only INSERT trigger guards against *other* writers' REPLACE-style
+            # inserts; this plain INSERT of seqs after the last one already aborts on any
+            # seq, event_id or key conflict, so the trigger only costs it (~1/3 of the
+            # insert time).  Dropped and re-created inside this write transaction, it is
+            # never missing for anyone else: no other writer can run until we commit, and a
+            # rollback (or a crash) restores it with the rest.
+            conn.execute(f"DROP TRIGGER IF EXISTS {GUARD}")
+            conn.executemany(INSERT, rows)
+            conn.execute(TRIGGERS[GUARD])
+        else:
+            conn.executemany(INSERT, rows)
+        if acc is not None:
+            acc.extend(digests)
+        if tile_writer is not None:
+            tile_writer.extend(digests)
+        if made:
+            for hook in self.on_append:
+                hook(conn, made)
 
     # -- reading ---------------------------------------------------------------------------
 

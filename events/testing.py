@@ -26,10 +26,11 @@ from decimal import Decimal
 import pytest
 
 from .canonical import GENESIS_PREV_HASH, encode_event, leaf_hash
-from .interface import ConcurrencyError, EventLog, EventNotFound
+from .interface import AppendResult, ConcurrencyError, EventLog, EventNotFound, LogIntegrityError
 from .merkle import EMPTY_ROOT, Checkpoint
 from .types import (
     Choice,
+    Event,
     IndicatorCorrected,
     IndicatorSubmitted,
     MethodologyAdopted,
@@ -343,3 +344,96 @@ class StoreContract(abc.ABC):
         assert report.ok and report.checkpoint_ok
         assert report.current == store.checkpoint()
         assert verify(store, str(cp)).ok
+
+    # -- appending bodies as another store recorded them (`ictindex copy`) ---------------------
+
+    def _second_store(self, tmp_path, name: str = "copy") -> EventLog:
+        where = tmp_path / name
+        where.mkdir()
+        return self.make_store(where, clock=StepClock(), new_event_id=counter_ids("other"))
+
+    def test_append_stored_copies_bodies_hashes_and_checkpoint(self, store, tmp_path):
+        self.sample_log(store)
+        store.append([submission(1)], actor="a", keys=["file.csv:2"])
+        bodies = [bytes(r.body) for r in store.stored_rows()]
+        copy = self._second_store(tmp_path)
+        first = copy.append_stored(iter(bodies[:4]), expected_last_seq=0)
+        rest = copy.append_stored((b for b in bodies[4:]), expected_last_seq=4)
+        assert (first.first_seq, first.last_seq, first.appended, first.skipped) == (1, 4, 4, 0)
+        assert (rest.first_seq, rest.last_seq, rest.appended) == (5, 9, 5)
+        assert [r._replace(body=bytes(r.body)) for r in copy.stored_rows()] == \
+            [r._replace(body=bytes(r.body)) for r in store.stored_rows()]
+        assert copy.checkpoint() == store.checkpoint() == copy.latest_checkpoint()
+        assert list(copy.read()) == list(store.read())
+        assert copy.has_key("file.csv:2") and copy.get("ev000004").seq == 4
+        assert copy.tile_problems() == [] and verify(copy).ok
+        for seq in (1, 5, 9):
+            assert copy.inclusion_proof(seq).verify(store.checkpoint())
+        assert copy.consistency_proof(4).verify(store.checkpoint(4), store.checkpoint())
+        # ordinary appends go on from the copied end
+        more = copy.append([submission(2)], actor="a")
+        assert more[0].seq == 10 and more[0].prev_hash == copy.stored_rows(9).__next__().hash
+        assert verify(copy).ok and copy.latest_checkpoint() == copy.checkpoint()
+        assert copy.append_stored([], expected_last_seq=10) == AppendResult(None, 10, 0, 0)
+
+    def test_append_stored_refuses_what_does_not_follow(self, store, tmp_path):
+        self.sample_log(store)
+        bodies = [bytes(r.body) for r in store.stored_rows()]
+        copy = self._second_store(tmp_path)
+        copy.append_stored(bodies[:3], expected_last_seq=0)
+        before = copy.checkpoint()
+        tampered = bodies[3].replace(b'"12.50"', b'"12.60"')
+        assert tampered != bodies[3]
+        cases = [
+            ([bodies[4]], "#4", "the body is event seq 5"),  # a gap
+            ([bodies[3], bodies[4], bodies[6]], "#6", "the body is event seq 7"),  # all or nothing
+            ([tampered, bodies[4]], "#5", "prev_hash"),  # the next event no longer chains
+            ([bodies[3].replace(b'{"actor"', b'{ "actor"')], "#4", "not in canonical form"),
+            ([b"not an event"], "#4", "does not decode"),
+            ([bodies[3].decode()], "#4", "must be bytes"),
+        ]
+        for batch, seq, reason in cases:
+            with pytest.raises(LogIntegrityError, match=f"{seq} cannot be appended as stored: .*{reason}"):
+                copy.append_stored(batch, expected_last_seq=3)
+            assert copy.checkpoint() == before and copy.last_seq() == 3
+        with pytest.raises(ConcurrencyError):
+            copy.append_stored(bodies[3:], expected_last_seq=2)
+        with pytest.raises(ConcurrencyError):
+            copy.append_stored(bodies[2:], expected_last_seq=2)
+        assert copy.checkpoint() == before and verify(copy).ok
+        copy.append_stored(bodies[3:], expected_last_seq=3)
+        assert copy.checkpoint() == store.checkpoint()
+
+    def test_append_stored_refuses_taken_ids_and_keys_and_time_going_back(self, store, tmp_path):
+        store.append([submission(1)], actor="a", keys=["k1"])
+        [first] = [bytes(r.body) for r in store.stored_rows()]
+        prev = leaf_hash(first).hex()
+
+        def body(seq, previous, *, event_id="new", key=None, at=T0):
+            return encode_event(Event(seq=seq, event_id=event_id, recorded_at=at, actor="a",
+                                      payload=submission(seq), prev_hash=previous, key=key))
+
+        copy = self._second_store(tmp_path)
+        copy.append_stored([first], expected_last_seq=0)
+        pair = [body(2, prev, key="k2"), body(3, leaf_hash(body(2, prev, key="k2")).hex(), key="k2",
+                                             event_id="newer")]
+        cases = [
+            ([body(2, prev, event_id="ev000001")], "#2", "event id 'ev000001' is already in the log"),
+            ([body(2, prev, key="k1")], "#2", "key 'k1' is already in the log"),
+            (pair, "#3", "key 'k2' is already in the log"),
+            ([body(2, prev, at=T0 - dt.timedelta(seconds=1))], "#2", "earlier than the previous"),
+        ]
+        for batch, seq, reason in cases:
+            with pytest.raises(LogIntegrityError, match=f"{seq} cannot be appended as stored: .*{reason}"):
+                copy.append_stored(batch, expected_last_seq=1)
+            assert copy.last_seq() == 1 and not copy.has_key("k2")
+        copy.append_stored(pair[:1], expected_last_seq=1)
+        assert copy.has_key("k2") and verify(copy).ok
+
+    def test_append_stored_streams_a_large_log(self, store, tmp_path):
+        n = 2500
+        store.extend((submission(i) for i in range(n)), actor="bulk", keys=(f"k{i}" for i in range(n)))
+        copy = self._second_store(tmp_path)
+        result = copy.append_stored((bytes(r.body) for r in store.stored_rows()), expected_last_seq=0)
+        assert (result.first_seq, result.last_seq, result.appended) == (1, n, n)
+        assert copy.checkpoint() == store.checkpoint() and verify(copy).ok

@@ -13,6 +13,7 @@ checking: it needs nothing from the store but `expected_last_seq`, which every `
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
 import os
@@ -26,7 +27,7 @@ from engine.diff import RankingDiff
 from engine.fold import LineageStep, LogState, fold
 from engine.result import Explanation, Ranking
 from engine.robustness import Robustness
-from events.interface import ConcurrencyError, EventLog, EventNotFound
+from events.interface import ConcurrencyError, EventLog, EventNotFound, LogOpenError
 from events.merkle import Checkpoint
 from events.note import Signer, Verifier
 from events.types import Event, MethodologyAdopted, Payload, SigningKeyRegistered
@@ -37,6 +38,7 @@ from ictindex.replay import Published, Replay
 from plugins.manager import Registry, get_registry
 
 if TYPE_CHECKING:
+    from ictindex import copying
     from ictindex.export import ExportResult
     from ictindex.site import SiteResult
 
@@ -311,6 +313,41 @@ class Ictindex:
         if isinstance(checkpoint, str):
             checkpoint = Checkpoint.parse(checkpoint)
         return verification.prove(self, ref, checkpoint)
+
+    @classmethod
+    def copy(cls, source: str | Path | EventLog, target: str | Path | EventLog, *,
+             registry: Registry | None = None, chunk: int | None = None) -> "copying.Copied":
+        """Copy the log `source` into `target` (a new or empty log, or an earlier, interrupted
+        copy of it, which is completed): byte-identical bodies, leaf hashes and checkpoint,
+        verified as it goes (`ictindex.copying`).  Each is a name `open` accepts (the source is
+        opened read-only, before the target, which it may create) or an open `EventLog`
+        (left open)."""
+        from ictindex import copying
+
+        names = [str(x) for x in (source, target) if isinstance(x, (str, Path))]
+        if (len(names) == 2 and MEMORY not in names and "://" not in names[0]
+                and Path(names[0]).resolve() == Path(names[1]).resolve()):
+            raise UsageError("--from and --to name the same log")
+
+        def name(x: str | Path | EventLog) -> str:
+            return str(x) if isinstance(x, (str, Path)) else x.name
+
+        def opened(x: str | Path | EventLog, flag: str, read_only: bool) -> EventLog:
+            if not isinstance(x, (str, Path)):
+                return x
+            try:
+                app = cls.open(x, read_only=read_only, registry=registry)
+            except LogOpenError as e:
+                raise UsageError(f"{flag}: {e}") from None
+            stack.callback(app.close)
+            return app.store
+
+        with contextlib.ExitStack() as stack:
+            source_log = opened(source, "--from", True)
+            want = copying.check_source(source_log, name(source))
+            target_log = opened(target, "--to", False)
+            return copying.copy_log(source_log, target_log, want, source_name=name(source),
+                                    target_name=name(target), chunk=chunk)
 
     def key_event(self, verifier: Verifier) -> int | None:
         """The seq of the event that records `verifier`'s key in the log, None if none does."""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from events import frontier
-from events.canonical import DecodeError, decode_event, encode_event, leaf_hash_hex
+from events.canonical import DecodeError, decode_event, encode_event, leaf_hash_hex, stored_schema
 from events.merkle import Checkpoint, InclusionProof
 from events.types import SCHEMA_VERSION, Event
 from events.verify import VerifyReport, verify as verify_log
@@ -117,7 +117,7 @@ def _shown_bytes(store, seq: int) -> tuple[bytes, str | None]:
         return body, f"the stored bytes do not decode: {e}"
     if event.seq != seq:
         return body, f"the stored bytes are event #{event.seq}, not #{seq}"
-    if event.schema == SCHEMA_VERSION and encode_event(event) != body:
+    if encode_event(event) != body and stored_schema(body) == SCHEMA_VERSION:
         return body, "the stored bytes are not the canonical encoding of the event"
     if leaf_hash_hex(body) != row.hash:
         return body, (f"the stored hash {row.hash} is not the hash of these bytes: the log was "

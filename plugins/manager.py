@@ -57,6 +57,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "methodologies.national_ict_2020",
     "ictindex.cli.analysis",
     "ictindex.cli.bench",
+    "ictindex.cli.copy",
     "ictindex.cli.editions",
     "ictindex.cli.log",
     "ictindex.cli.publish",

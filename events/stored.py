@@ -1,0 +1,68 @@
+"""Checking an event body that another store recorded, before storing it verbatim.
+
+`EventLog.append_stored` (what `ictindex copy` appends with) takes canonical bodies rather than
+payloads: the copy must hold the very bytes, leaf hashes and checkpoint of its source, so the
+store assigns nothing.  Every store checks each body the same way here, with the checks
+`verify` makes of a stored row, so that what it appends verifies: the body decodes (upcasting
+an old schema version, whose bytes stay as they were), it is the event at the seq it is
+appended as, it is canonical (current schema), it chains onto the event before it, and time
+does not go back.  The indexed columns are read from the decoded body and the hash is
+computed from it, so they cannot disagree with it.  Uniqueness of event ids and keys is the
+store's to check against what it holds.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from .canonical import DecodeError, decode_event, encode_event, leaf_hash_hex, stored_schema, time_key
+from .interface import LogIntegrityError, StoredRow
+from .types import PAYLOAD_TAGS, SCHEMA_VERSION, Event
+
+# The events of a batch share their recorded_at: formatting it once per batch, not per event,
+# is a fifth of a copy's time.
+_time_key = lru_cache(maxsize=256)(time_key)
+
+
+def stored_row(body: bytes, seq: int, prev_hash: str, last_time: str | None) -> tuple[StoredRow, Event]:
+    """The row to store for `body` appended as event `seq` after an event whose leaf hash is
+    `prev_hash` and whose `recorded_at` column is `last_time` (None: the first event), and the
+    event it decodes to; `LogIntegrityError` naming `seq` if the body is not that event."""
+    if isinstance(body, (bytearray, memoryview)):
+        body = bytes(body)
+    if type(body) is not bytes:
+        raise _refused(seq, f"a body must be bytes, not {type(body).__name__}")
+    try:
+        event = decode_event(body)
+    except DecodeError as exc:
+        raise _refused(seq, f"the body does not decode: {exc}") from None
+    if event.seq != seq:
+        raise _refused(seq, f"the body is event seq {event.seq}")
+    if encode_event(event) != body and stored_schema(body) == SCHEMA_VERSION:
+        raise _refused(seq, "the body is not in canonical form")
+    if event.prev_hash != prev_hash:
+        raise _refused(seq, f"its prev_hash {event.prev_hash} is not the leaf hash {prev_hash} "
+                            "of the event before it")
+    recorded_at = _time_key(event.recorded_at)
+    if last_time is not None and recorded_at < last_time:
+        raise _refused(seq, f"recorded_at {recorded_at} is earlier than the previous event's "
+                            f"{last_time}")
+    payload = event.payload
+    row = StoredRow(seq, event.event_id, recorded_at, event.actor, PAYLOAD_TAGS[type(payload)],
+                    getattr(payload, "year", None), getattr(payload, "unit_id", None),
+                    getattr(payload, "indicator", None), event.key, body, leaf_hash_hex(body))
+    return row, event
+
+
+def duplicate(row: StoredRow, what: str) -> LogIntegrityError:
+    """The refusal of a row whose event id (`what="event id"`) or key (`"key"`) is taken."""
+    value = row.event_id if what == "event id" else row.key
+    return _refused(row.seq, f"its {what} {value!r} is already in the log")
+
+
+def _refused(seq: int, reason: str) -> LogIntegrityError:
+    return LogIntegrityError(f"event #{seq} cannot be appended as stored: {reason}; "
+                             "nothing was recorded")
+
+
+__all__ = ["duplicate", "stored_row"]
