@@ -116,3 +116,21 @@ def pg_cluster():
 def pg_url(pg_cluster) -> str:
     """The URL of a new, empty database of the throwaway cluster."""
     return pg_cluster.url(pg_cluster.new_database())
+
+
+@pytest.fixture
+def run(monkeypatch):
+    """Run the CLI in-process: run(db, *args) -> click Result (exit code, stdout, stderr)."""
+    from click.testing import CliRunner
+
+    from ictindex.cli import build_cli
+
+    monkeypatch.setenv("ICTINDEX_ACTOR", "tester")
+    runner = CliRunner()
+    cli = build_cli()
+
+    def _run(db, *args, input=None):
+        return runner.invoke(cli, ["--db", str(db), *map(str, args)], input=input,
+                             catch_exceptions=False)
+
+    return _run
