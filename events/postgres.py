@@ -392,14 +392,17 @@ class PostgresEventLog:
         problems = [f"schema: {p}" for p in self._schema_problems()]
         if any(p.startswith("schema: table events is missing") for p in problems):
             return problems
-        with self._conn.transaction():
+        with self._conn.transaction():  # one snapshot: writers may be appending meanwhile
+            self._conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             self._conn.execute("SET LOCAL enable_indexscan = off")
             self._conn.execute("SET LOCAL enable_bitmapscan = off")
             self._conn.execute("SET LOCAL enable_indexonlyscan = off")
             scanned = self._conn.execute(
                 f"SELECT count(*), count(key), coalesce(sum(hashtext(event_id)::bigint), 0) "
                 f"FROM {EVENTS}").fetchone()
-        with self._conn.transaction():
+            self._conn.execute("SET LOCAL enable_indexscan = on")
+            self._conn.execute("SET LOCAL enable_bitmapscan = on")
+            self._conn.execute("SET LOCAL enable_indexonlyscan = on")
             self._conn.execute("SET LOCAL enable_seqscan = off")
             by_id = self._conn.execute(
                 f"SELECT count(*), coalesce(sum(hashtext(event_id)::bigint), 0) FROM {EVENTS} "
