@@ -80,6 +80,8 @@ _SELECT_ROWS = f"SELECT {', '.join(COLUMNS)} FROM {EVENTS}"
 APPEND_LOCK = 0x1C71_DE7
 CHUNK = 10_000  # payloads encoded and copied per round: bounds memory for huge batches
 _FETCH = 5_000  # rows per round trip of a server-side cursor
+_CHANNEL = "ictindex_appended"  # NOTIFY channel of every append (see `has_key`)
+_KEY_CACHE_AFTER = 64  # `has_key` questions before the store keeps the keys' hashes
 
 _REFUSE = """
 BEGIN
@@ -293,6 +295,11 @@ class PostgresEventLog:
         self.clock = clock
         self.new_event_id = new_event_id
         self._conn = self._connect()
+        self._key_questions = 0
+        self._keys: set[int] | None = None
+        self._keys_seq = 0
+        self._keys_stale = False
+        self._keys_unavailable = False
         try:
             present = self._conn.execute(
                 "SELECT 1 FROM pg_namespace WHERE nspname = %s", (SCHEMA,)).fetchone()
@@ -457,19 +464,25 @@ class PostgresEventLog:
             self._confirm(result, written)
         return result
 
-    def _lock_head(self) -> tuple[int, str, str | None]:
-        """Take the append lock (until the transaction ends) and read the log's last event."""
+    def _lock_head(self) -> tuple[tuple[int, str, str | None], list[tuple[int, bytes]]]:
+        """Take the append lock (until the transaction ends), then read the log's last event
+        and its Merkle frontier.  One round trip (a pipeline): the server runs the reads after
+        the lock is granted, each statement with a snapshot of its own, so they see every
+        batch committed before."""
         conn = self._conn
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
-        last = conn.execute(f"SELECT seq, hash, recorded_at FROM {EVENTS} "
-                            "ORDER BY seq DESC LIMIT 1").fetchone()
-        return last if last else (0, GENESIS_PREV_HASH, None)
+        with conn.pipeline():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
+            last_cur = conn.execute(f"SELECT seq, hash, recorded_at FROM {EVENTS} "
+                                    "ORDER BY seq DESC LIMIT 1")
+            frontier_cur = conn.execute(f"SELECT size, stack FROM {FRONTIER} WHERE id = 1")
+        last = last_cur.fetchone() or (0, GENESIS_PREV_HASH, None)
+        return last, self._frontier_at(last[0], frontier_cur.fetchone())
 
     def _write_locked(self, items: Iterator[tuple[Payload, str | None]], actor: str,
                       expected_last_seq: int | None, out: list[Event] | None,
                       written: "hashlib._Hash") -> AppendResult:
         conn = self._conn
-        seq, prev, last_time = self._lock_head()
+        (seq, prev, last_time), stack = self._lock_head()
         if expected_last_seq is not None and expected_last_seq != seq:
             raise ConcurrencyError(expected_last_seq, seq)
         now = self.clock()
@@ -478,7 +491,6 @@ class PostgresEventLog:
         if last_time is not None and now_key < last_time:
             now_key, now = last_time, parse_time_key(last_time)
         first_seq = seq + 1
-        stack = self._frontier_at(seq)
         appended = skipped = 0
         seen: dict[str, Payload] = {}
         encode = msgspec.json.Encoder(order="sorted", decimal_format="string").encode
@@ -519,7 +531,9 @@ class PostgresEventLog:
             self._copy(rows, stack)
             appended += len(rows)
         if appended:
-            self._store_frontier(stack)
+            with conn.pipeline():
+                self._store_frontier(stack)
+                conn.execute(f"NOTIFY {_CHANNEL}")  # sent at COMMIT: key caches refresh
         return AppendResult(first_seq if appended else None, seq, appended, skipped)
 
     def _copy(self, rows: list[tuple], stack: list[tuple[int, bytes]] | None) -> None:
@@ -537,9 +551,9 @@ class PostgresEventLog:
             for row in rows:
                 _push(stack, fromhex(row[10]))
 
-    def _frontier_at(self, size: int) -> list[tuple[int, bytes]]:
-        """The stored compact range if it stands at `size`, else rebuilt from the leaf hashes."""
-        row = self._conn.execute(f"SELECT size, stack FROM {FRONTIER} WHERE id = 1").fetchone()
+    def _frontier_at(self, size: int, row: tuple | None) -> list[tuple[int, bytes]]:
+        """The stored compact range `row` if it stands at `size`, else rebuilt from the leaf
+        hashes."""
         if row is not None and row[0] == size:
             try:
                 stored = msgspec.json.decode(row[1], type=_Frontier)
@@ -585,11 +599,10 @@ class PostgresEventLog:
         self._refuse_if_read_only()
         written = hashlib.sha256()
         with self._conn.transaction():
-            seq, prev, last_time = self._lock_head()
+            (seq, prev, last_time), stack = self._lock_head()
             if expected_last_seq != seq:
                 raise ConcurrencyError(expected_last_seq, seq)
             first_seq = seq + 1
-            stack = self._frontier_at(seq)
             appended = 0
             items = iter(bodies)
             while chunk := list(islice(items, CHUNK)):
@@ -641,6 +654,7 @@ class PostgresEventLog:
                 appended += len(rows)
             if appended:
                 self._store_frontier(stack)
+                self._conn.execute(f"NOTIFY {_CHANNEL}")
         result = AppendResult(first_seq if appended else None, seq, appended, 0)
         if appended:
             self._confirm(result, written)
@@ -738,8 +752,51 @@ class PostgresEventLog:
         return out
 
     def has_key(self, key: str) -> bool:
+        """Whether the key is in the log.  A file's import asks once per row: after
+        `_KEY_CACHE_AFTER` questions the store keeps the hashes of every key in the log (kept
+        current through LISTEN/NOTIFY, which every append sends at commit), so that a key
+        that is not there costs no round trip; a hash that is there is confirmed by a query.
+        Whatever this says, the append itself checks every key under the append lock."""
+        keys = self._key_hashes()
+        if keys is not None and hash(key) not in keys:
+            return False
         return self._conn.execute(f"SELECT 1 FROM {EVENTS} WHERE key = %s", (key,)
                                   ).fetchone() is not None
+
+    def _key_hashes(self) -> set[int] | None:
+        """The hashes of the keys in the log, brought up to date with the appends notified
+        since the last call; None while the store has been asked too few times to keep them,
+        or where the server cannot LISTEN (a hot standby)."""
+        self._key_questions += 1
+        if self._keys is None:
+            if self._key_questions <= _KEY_CACHE_AFTER or self._keys_unavailable:
+                return None
+            try:
+                self._conn.add_notify_handler(self._on_notify)
+                self._conn.execute(f"LISTEN {_CHANNEL}")
+            except psycopg.Error:
+                self._keys_unavailable = True
+                return None
+            self._keys, self._keys_seq, self._keys_stale = set(), 0, True
+        pg = self._conn.pgconn
+        pg.consume_input()  # notifications that came while the connection was idle
+        while pg.notifies() is not None:
+            self._keys_stale = True
+        if self._keys_stale:
+            self._keys_stale = False
+            last = self._keys_seq
+            # one statement, one snapshot: the last seq and the keys up to it
+            for last, k in self._conn.execute(
+                    f"WITH m AS (SELECT coalesce(max(seq), 0) AS s FROM {EVENTS}) "
+                    f"SELECT m.s, e.key FROM m LEFT JOIN {EVENTS} e ON e.seq > %s "
+                    "AND e.seq <= m.s AND e.key IS NOT NULL", (self._keys_seq,)):
+                if k is not None:
+                    self._keys.add(hash(k))
+            self._keys_seq = last
+        return self._keys
+
+    def _on_notify(self, notify: Any) -> None:
+        self._keys_stale = True
 
     def stored_rows(self, start: int | None = None) -> Iterator[StoredRow]:
         if start is None:
