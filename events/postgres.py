@@ -80,6 +80,7 @@ _SELECT_ROWS = f"SELECT {', '.join(COLUMNS)} FROM {EVENTS}"
 APPEND_LOCK = 0x1C71_DE7
 CHUNK = 10_000  # payloads encoded and copied per round: bounds memory for huge batches
 _FETCH = 5_000  # rows per round trip of a server-side cursor
+_KEYS_SQL = f"SELECT key, seq, body FROM {EVENTS} WHERE key = ANY(%s)"
 _CHANNEL = "ictindex_appended"  # NOTIFY channel of every append (see `has_key`)
 _KEY_CACHE_AFTER = 64  # `has_key` questions before the store keeps the keys' hashes
 
@@ -448,41 +449,61 @@ class PostgresEventLog:
             ((p, None) for p in payloads) if keys is None else zip(payloads, keys, strict=True))
         self._refuse_if_read_only()
         written = hashlib.sha256()
+        # The first chunk is read before the transaction, so that its keys are looked up in
+        # the same round trip as the lock (`_lock_head`): a writer holds the lock for as few
+        # round trips as can be.
+        first = list(islice(items, CHUNK))
+        conn = self._conn
         try:
-            with self._conn.transaction():
-                result = self._write_locked(items, actor, expected_last_seq, out, written)
-        except psycopg.errors.UniqueViolation as e:
+            result = self._write_locked(first, items, actor, expected_last_seq, out, written)
+        except BaseException as e:
+            self._rollback()
             if out is not None:
                 out.clear()
-            raise ValueError(f"an event id or idempotency key is already in the log "
-                             f"({_first_line(e)}): nothing was recorded") from None
-        except BaseException:
-            if out is not None:
-                out.clear()
+            if isinstance(e, psycopg.errors.UniqueViolation):
+                raise ValueError(f"an event id or idempotency key is already in the log "
+                                 f"({_first_line(e)}): nothing was recorded") from None
             raise
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            raise LogIntegrityError("the append's transaction did not end")
         if result.appended:
             self._confirm(result, written)
         return result
 
-    def _lock_head(self) -> tuple[tuple[int, str, str | None], list[tuple[int, bytes]]]:
-        """Take the append lock (until the transaction ends), then read the log's last event
-        and its Merkle frontier.  One round trip (a pipeline): the server runs the reads after
-        the lock is granted, each statement with a snapshot of its own, so they see every
-        batch committed before."""
+    def _rollback(self) -> None:
+        conn = self._conn
+        if conn.closed or conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+            return
+        try:
+            conn.execute("ROLLBACK")
+        except psycopg.Error:
+            conn.close()  # a broken connection: the server rolls back when it goes
+
+    def _lock_head(self, keys: list[str]) -> tuple[tuple[int, str, str | None],
+                                                   list[tuple[int, bytes]],
+                                                   dict[str, tuple[int, bytes]]]:
+        """BEGIN, take the append lock (until the transaction ends), then read the log's last
+        event, its Merkle frontier and the events holding `keys`.  One round trip (a
+        pipeline): the server runs the reads after the lock is granted, each statement with a
+        snapshot of its own, so they see every batch committed before."""
         conn = self._conn
         with conn.pipeline():
+            conn.execute("BEGIN")
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
             last_cur = conn.execute(f"SELECT seq, hash, recorded_at FROM {EVENTS} "
                                     "ORDER BY seq DESC LIMIT 1")
             frontier_cur = conn.execute(f"SELECT size, stack FROM {FRONTIER} WHERE id = 1")
+            keys_cur = conn.execute(_KEYS_SQL, (keys,)) if keys else None
         last = last_cur.fetchone() or (0, GENESIS_PREV_HASH, None)
-        return last, self._frontier_at(last[0], frontier_cur.fetchone())
+        existing = {k: (s, b) for k, s, b in keys_cur} if keys_cur is not None else {}
+        return last, self._frontier_at(last[0], frontier_cur.fetchone()), existing
 
-    def _write_locked(self, items: Iterator[tuple[Payload, str | None]], actor: str,
+    def _write_locked(self, first: list[tuple[Payload, str | None]],
+                      items: Iterator[tuple[Payload, str | None]], actor: str,
                       expected_last_seq: int | None, out: list[Event] | None,
                       written: "hashlib._Hash") -> AppendResult:
         conn = self._conn
-        (seq, prev, last_time), stack = self._lock_head()
+        (seq, prev, last_time), stack, existing = self._lock_head(_checked_keys(first))
         if expected_last_seq is not None and expected_last_seq != seq:
             raise ConcurrencyError(expected_last_seq, seq)
         now = self.clock()
@@ -495,15 +516,12 @@ class PostgresEventLog:
         seen: dict[str, Payload] = {}
         encode = msgspec.json.Encoder(order="sorted", decimal_format="string").encode
         new_id = self.new_event_id
-        while chunk := list(islice(items, CHUNK)):
-            chunk_keys = [k for _, k in chunk if k is not None]
-            existing: dict[str, tuple[int, bytes]] = {}
-            if chunk_keys:
-                for k in chunk_keys:
-                    if type(k) is not str or not k:
-                        raise ValueError(f"an idempotency key must be a non-empty string: {k!r}")
-                existing = {k: (s, b) for k, s, b in conn.execute(
-                    f"SELECT key, seq, body FROM {EVENTS} WHERE key = ANY(%s)", (chunk_keys,))}
+        chunk = first
+        while chunk:
+            if chunk is not first:
+                chunk_keys = _checked_keys(chunk)
+                existing = ({k: (s, b) for k, s, b in conn.execute(_KEYS_SQL, (chunk_keys,))}
+                            if chunk_keys else {})
             rows = []
             for payload, key in chunk:
                 if key is not None:
@@ -530,10 +548,12 @@ class PostgresEventLog:
                     out.append(event)
             self._copy(rows, stack)
             appended += len(rows)
-        if appended:
-            with conn.pipeline():
+            chunk = list(islice(items, CHUNK))
+        with conn.pipeline():
+            if appended:
                 self._store_frontier(stack)
                 conn.execute(f"NOTIFY {_CHANNEL}")  # sent at COMMIT: key caches refresh
+            conn.execute("COMMIT")
         return AppendResult(first_seq if appended else None, seq, appended, skipped)
 
     def _copy(self, rows: list[tuple], stack: list[tuple[int, bytes]] | None) -> None:
@@ -598,67 +618,75 @@ class PostgresEventLog:
         a mismatch is a `LogIntegrityError` naming the seq."""
         self._refuse_if_read_only()
         written = hashlib.sha256()
-        with self._conn.transaction():
-            (seq, prev, last_time), stack = self._lock_head()
-            if expected_last_seq != seq:
-                raise ConcurrencyError(expected_last_seq, seq)
-            first_seq = seq + 1
-            appended = 0
-            items = iter(bodies)
-            while chunk := list(islice(items, CHUNK)):
-                rows = []
-                keys: dict[str, int] = {}
-                for body in chunk:
-                    body = bytes(body)
-                    seq += 1
-                    try:
-                        event = decode_event(body)
-                    except Exception as e:
-                        raise LogIntegrityError(f"event #{seq}: its body does not decode: {e}"
-                                                ) from None
-                    if event.seq != seq:
-                        raise LogIntegrityError(f"event #{seq}: the body has seq {event.seq}, "
-                                                f"not {seq}: nothing was copied")
-                    if event.prev_hash != prev:
-                        raise LogIntegrityError(
-                            f"event #{seq}: its prev_hash is not the leaf hash of the event "
-                            "before it: nothing was copied")
-                    try:
-                        tag = check_payload(event.payload)
-                    except (TypeError, ValueError) as e:
-                        raise LogIntegrityError(f"event #{seq}: {e}") from None
-                    if event.key is not None:
-                        keys[event.key] = seq
-                    payload = event.payload
-                    prev = leaf_hash_hex(body)
-                    written.update(prev.encode())
-                    rows.append((seq, event.event_id, time_key(event.recorded_at), event.actor,
-                                 tag, getattr(payload, "year", None),
-                                 getattr(payload, "unit_id", None),
-                                 getattr(payload, "indicator", None), event.key, body, prev))
-                if keys:
-                    found = self._conn.execute(
-                        f"SELECT key, seq FROM {EVENTS} WHERE key = ANY(%s) ORDER BY seq LIMIT 1",
-                        (list(keys),)).fetchone()
-                    if found:
-                        raise LogIntegrityError(
-                            f"event #{keys[found[0]]}: its idempotency key {found[0]!r} is "
-                            f"already in the log (event #{found[1]}): nothing was copied")
+        try:
+            result = self._append_stored_locked(iter(bodies), expected_last_seq, written)
+        except BaseException:
+            self._rollback()
+            raise
+        if result.appended:
+            self._confirm(result, written)
+        return result
+
+    def _append_stored_locked(self, items: Iterator[bytes], expected_last_seq: int,
+                              written: "hashlib._Hash") -> AppendResult:
+        (seq, prev, _), stack, _ = self._lock_head([])
+        if expected_last_seq != seq:
+            raise ConcurrencyError(expected_last_seq, seq)
+        first_seq = seq + 1
+        appended = 0
+        while chunk := list(islice(items, CHUNK)):
+            rows = []
+            keys: dict[str, int] = {}
+            for body in chunk:
+                body = bytes(body)
+                seq += 1
                 try:
-                    with self._conn.transaction():  # a savepoint: the error below names the row
-                        self._copy(rows, stack)
-                except psycopg.errors.UniqueViolation as e:
+                    event = decode_event(body)
+                except Exception as e:
+                    raise LogIntegrityError(f"event #{seq}: its body does not decode: {e}"
+                                            ) from None
+                if event.seq != seq:
+                    raise LogIntegrityError(f"event #{seq}: the body has seq {event.seq}, "
+                                            f"not {seq}: nothing was copied")
+                if event.prev_hash != prev:
                     raise LogIntegrityError(
-                        f"events #{rows[0][0]}..#{rows[-1][0]}: an event id or idempotency key "
-                        f"is there twice ({_first_line(e)}): nothing was copied") from None
-                appended += len(rows)
+                        f"event #{seq}: its prev_hash is not the leaf hash of the event "
+                        "before it: nothing was copied")
+                try:
+                    tag = check_payload(event.payload)
+                except (TypeError, ValueError) as e:
+                    raise LogIntegrityError(f"event #{seq}: {e}") from None
+                if event.key is not None:
+                    keys[event.key] = seq
+                payload = event.payload
+                prev = leaf_hash_hex(body)
+                written.update(prev.encode())
+                rows.append((seq, event.event_id, time_key(event.recorded_at), event.actor,
+                             tag, getattr(payload, "year", None),
+                             getattr(payload, "unit_id", None),
+                             getattr(payload, "indicator", None), event.key, body, prev))
+            if keys:
+                found = self._conn.execute(
+                    f"SELECT key, seq FROM {EVENTS} WHERE key = ANY(%s) ORDER BY seq LIMIT 1",
+                    (list(keys),)).fetchone()
+                if found:
+                    raise LogIntegrityError(
+                        f"event #{keys[found[0]]}: its idempotency key {found[0]!r} is "
+                        f"already in the log (event #{found[1]}): nothing was copied")
+            try:
+                with self._conn.transaction():  # a savepoint: the error below names the row
+                    self._copy(rows, stack)
+            except psycopg.errors.UniqueViolation as e:
+                raise LogIntegrityError(
+                    f"events #{rows[0][0]}..#{rows[-1][0]}: an event id or idempotency key "
+                    f"is there twice ({_first_line(e)}): nothing was copied") from None
+            appended += len(rows)
+        with self._conn.pipeline():
             if appended:
                 self._store_frontier(stack)
                 self._conn.execute(f"NOTIFY {_CHANNEL}")
-        result = AppendResult(first_seq if appended else None, seq, appended, 0)
-        if appended:
-            self._confirm(result, written)
-        return result
+            self._conn.execute("COMMIT")
+        return AppendResult(first_seq if appended else None, seq, appended, 0)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -918,6 +946,14 @@ def _same_payload(key: str, payload: Payload, stored: tuple[int, bytes] | None,
     elif encode(batch[key]) != encode(payload):
         raise BadArgument(f"idempotency key {key!r} is used twice in this batch, with "
                           "different payloads: nothing was recorded")
+
+
+def _checked_keys(chunk: list[tuple[Payload, str | None]]) -> list[str]:
+    keys = [k for _, k in chunk if k is not None]
+    for k in keys:
+        if type(k) is not str or not k:
+            raise ValueError(f"an idempotency key must be a non-empty string: {k!r}")
+    return keys
 
 
 def _first_line(error: BaseException) -> str:
