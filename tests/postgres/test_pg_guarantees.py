@@ -157,3 +157,29 @@ def test_read_only_opening_runs_read_only_transactions(log, pg_url):
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
             store._conn.execute("CREATE TABLE ictindex.x (y int)")
         assert store.last_seq() == 8
+
+
+def test_has_key_sees_what_other_writers_append(pg_url):
+    import time
+
+    from events.postgres import _KEY_CACHE_AFTER
+
+    a, b = PostgresEventLog(pg_url), PostgresEventLog(pg_url)
+    try:
+        b.append([submission(1)], actor="b", keys=["early"])
+        for i in range(_KEY_CACHE_AFTER + 5):  # enough questions for `a` to keep the keys
+            assert not a.has_key(f"absent {i}")
+        assert a.has_key("early")
+        b.append([submission(2)], actor="b", keys=["late"])
+        # the notification travels apart from the commit: wait for it (generously)
+        for _ in range(3000):
+            if a.has_key("late"):
+                break
+            time.sleep(0.01)
+        assert a.has_key("late")
+        assert not a.has_key("never") and a.has_key("early")
+        a.append([submission(3)], actor="a", keys=["own"])
+        assert a.has_key("own")
+    finally:
+        a.close()
+        b.close()
