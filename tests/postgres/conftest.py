@@ -80,10 +80,11 @@ class Cluster:
     def admin(self, database: str = "postgres") -> "psycopg.Connection":
         return psycopg.connect(self.url(database), autocommit=True)
 
-    def new_database(self) -> str:
+    def new_database(self, template: str = "template0") -> str:
+        """A new database: empty, or a copy of `template` (which no one may be connected to)."""
         name = f"t{os.getpid()}_{next(self._names)}"
         with self.admin() as conn:
-            conn.execute(f"CREATE DATABASE {name} TEMPLATE template0")
+            conn.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
         return name
 
 
@@ -112,10 +113,28 @@ def pg_cluster():
         shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def _pg_test_database(pg_cluster) -> str:
+    return pg_cluster.new_database()
+
+
 @pytest.fixture
-def pg_url(pg_cluster) -> str:
-    """The URL of a new, empty database of the throwaway cluster."""
-    return pg_cluster.url(pg_cluster.new_database())
+def pg_url(pg_cluster, _pg_test_database) -> str:
+    """The URL of an empty database of the throwaway cluster: one database, emptied before
+    each test (a new database per test would cost a second each): every other connection to it
+    ended, its schemas and the roles tests create dropped."""
+    name = _pg_test_database
+    with pg_cluster.admin(name) as conn:
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                     "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
+        conn.execute("DROP SCHEMA IF EXISTS ictindex CASCADE")
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+        for (role,) in conn.execute("SELECT rolname FROM pg_roles WHERE rolname !~ '^pg_' "
+                                    "AND rolname <> current_user").fetchall():
+            conn.execute(f'DROP OWNED BY "{role}"')
+            conn.execute(f'DROP ROLE "{role}"')
+    return pg_cluster.url(name)
 
 
 @pytest.fixture

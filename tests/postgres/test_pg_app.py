@@ -87,11 +87,10 @@ def _correct_and_publish(r) -> str:
     return "\n".join(line for line in ranked.splitlines() if "checkpoint" not in line)
 
 
-def test_correct_publish_verify_on_postgres(pg_url, sample_db, run, tmp_path):
+def test_correct_publish_verify_on_postgres(pg_sample, pg_cluster, sample_db, run, tmp_path):
     copy = tmp_path / "brvt-2020.db"
     shutil.copy(sample_db, copy)
-    with Ictindex.open(pg_url) as app:
-        build_sample(app)
+    pg_url = pg_cluster.url(pg_cluster.new_database(template=pg_sample.split("/")[3].split("?")[0]))
     on_sqlite = _correct_and_publish(lambda *a: run(copy, *a))
     assert _correct_and_publish(lambda *a: run(pg_url, *a)) == on_sqlite
     verified = run(pg_url, "verify")
