@@ -306,14 +306,14 @@ class PostgresEventLog:
                 "SELECT 1 FROM pg_namespace WHERE nspname = %s", (SCHEMA,)).fetchone()
             if not present:
                 if read_only:
-                    raise LogOpenError(f"{self.name} holds no log yet (no schema {SCHEMA}): a "
+                    raise LogOpenError(f"{_redact(url)} holds no log yet (no schema {SCHEMA}): a "
                                        "command that only reads does not create one")
                 self.create_schema()
             if check_schema or not read_only:
                 problems = self._schema_problems()
                 if problems:
                     raise LogOpenError(
-                        f"{self.name}: the schema {SCHEMA} is not a log's, someone changed it: "
+                        f"{_redact(url)}: the schema {SCHEMA} is not a log's, someone changed it: "
                         + "; ".join(problems) + " (nothing was changed; see `ictindex verify`)")
         except BaseException:
             self._conn.close()
@@ -331,7 +331,11 @@ class PostgresEventLog:
 
     @property
     def name(self) -> str:
-        return _redact(self.url)
+        """The database's name (what pages and exports show of where the log is)."""
+        try:
+            return psycopg.conninfo.conninfo_to_dict(self.url).get("dbname") or "ictindex"
+        except psycopg.Error:
+            return "ictindex"
 
     def close(self) -> None:
         self._conn.close()
@@ -869,8 +873,7 @@ class PostgresEventLog:
         """From the stored frontier when it stands at the log's end (O(log n)), else from
         every leaf."""
         with self._conn.transaction():  # one snapshot for the two reads
-            if not self.read_only:
-                self._conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            self._conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             stored = self.stored_frontier()
             if stored is not None and stored.size == self.last_seq():
                 return stored

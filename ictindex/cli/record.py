@@ -26,7 +26,7 @@ def init(c: Context, writer_role: str | None) -> None:
     url = "://" in c.db
     existed = not url and Path(c.db).exists()
     size = c.app.store.last_seq()
-    name = c.app.store.name if url else c.db
+    name = f"the database {c.app.store.name}" if url else c.db
     click.echo(f"{'Opened' if existed or (url and size) else 'Created'} {name} ({size} events)")
     if writer_role is not None:
         created = c.app.grant_writer(writer_role)

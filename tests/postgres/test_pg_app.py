@@ -20,6 +20,10 @@ from ictindex.sample import CORRECTION, YEAR, build_sample
 SAMPLE_CHECKPOINT = "4175:fb0765d09643715abbed0f3507f28b2c3b1364bde65cbb96e4b08151d5ef04ba"
 
 
+def _db(url: str) -> str:
+    return url.split("/")[3].split("?")[0]
+
+
 @pytest.fixture(scope="module")
 def pg_sample(pg_cluster) -> str:
     url = pg_cluster.url(pg_cluster.new_database())
@@ -113,7 +117,7 @@ def test_a_command_that_reads_creates_nothing(pg_url, pg_cluster, run):
         assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 'ictindex'"
                             ).fetchone()[0] == 0
     r = run(pg_url, "init")
-    assert r.exit_code == 0 and r.stdout.startswith("Created postgresql://")
+    assert r.exit_code == 0 and r.stdout == f"Created the database {_db(pg_url)} (0 events)\n"
     assert run(pg_url, "log").exit_code == 0
 
 
