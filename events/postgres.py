@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from itertools import islice
 from typing import Any, Callable, Iterable, Iterator
 
@@ -268,16 +269,10 @@ class _Frontier(msgspec.Struct, frozen=True):
 
 
 def _redact(url: str) -> str:
-    """The URL without its password, to name the log in messages and pages."""
-    try:
-        info = psycopg.conninfo.conninfo_to_dict(url)
-    except Exception:
-        return url
-    if "password" not in info:
-        return url
-    import re
-
-    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1@", url)
+    """The URL without its password (in the user part or a `password=` parameter), to name
+    the log in messages."""
+    url = re.sub(r"(://[^:/@?]*):[^@/?]*@", r"\1@", url)
+    return re.sub(r"(password=)[^&\s]*", r"\1…", url)
 
 
 class PostgresEventLog:

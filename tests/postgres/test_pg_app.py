@@ -128,9 +128,11 @@ def test_a_server_that_is_not_there_is_one_line(tmp_path, run):
     assert len(r.stderr.strip().splitlines()) == 1
 
 
-def test_a_password_is_not_shown(tmp_path, run):
-    r = run(f"postgresql://nobody:s3cret@/nothing?host={tmp_path}", "log")
-    assert r.exit_code == 2 and "s3cret" not in r.output
+@pytest.mark.parametrize("url", ["postgresql://nobody:s3cret@/nothing?host={}",
+                                 "postgresql://nobody@/nothing?password=s3cret&host={}"])
+def test_a_password_is_not_shown(url, tmp_path, run):
+    r = run(url.format(tmp_path), "log")
+    assert r.exit_code == 2 and "s3cret" not in r.output and "nobody" in r.stderr
 
 
 def test_without_the_driver_the_error_says_what_to_install(monkeypatch, pg_url, run):
