@@ -65,7 +65,7 @@ from .merkle import Checkpoint, ConsistencyProof, InclusionProof, RootAccumulato
 from .refusal import BadArgument
 from .types import Event, Payload
 
-__all__ = ["PostgresEventLog", "SCHEMA", "is_postgres_url"]
+__all__ = ["PostgresEventLog", "SCHEMA"]
 
 SCHEMA = "ictindex"
 EVENTS = f"{SCHEMA}.events"
@@ -224,11 +224,6 @@ SELECT 'type ' || t.typname, t.typtype::text
  WHERE n.nspname = %(schema)s AND t.typtype NOT IN ('c') AND t.typelem = 0
    AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.reltype = t.oid)
 """
-
-
-def is_postgres_url(where: object) -> bool:
-    """Whether `--db` names a PostgreSQL database rather than a SQLite file."""
-    return isinstance(where, str) and where.startswith(("postgresql://", "postgres://"))
 
 
 def _require_psycopg() -> None:
