@@ -99,7 +99,8 @@ def pg_cluster():
             pwd.getpwnam("postgres")
         except KeyError:
             pytest.skip("running as root without a `postgres` user to run initdb as")
-    root = Path(tempfile.mkdtemp(prefix="ictpg"))  # short: a socket path has a length limit
+    # short (a socket's path has a length limit) and where the `postgres` user can reach it
+    root = Path(tempfile.mkdtemp(prefix="ictpg", dir="/tmp" if Path("/tmp").is_dir() else None))
     cluster = Cluster(bindir, root)
     try:
         cluster.start()
