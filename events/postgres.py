@@ -972,6 +972,10 @@ def _postgres_problem(error: BaseException) -> str | None:
         return f"the database is read-only here ({text}): nothing was recorded"
     if isinstance(error, psycopg.OperationalError):
         return f"the database connection failed: {text}; nothing was recorded"
+    if isinstance(error, (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn,
+                          psycopg.errors.UndefinedObject)):
+        return (f"the log's schema {SCHEMA} in the database is not whole ({text}): someone "
+                "changed it; nothing was recorded")
     if isinstance(error, psycopg.errors.RaiseException) and "append-only" in text:
         return f"the database refused: {text}"
     return None

@@ -183,3 +183,12 @@ def test_has_key_sees_what_other_writers_append(pg_url):
     finally:
         a.close()
         b.close()
+
+
+def test_a_dropped_table_is_one_line(log, pg_cluster, pg_url, run):
+    with pg_cluster.admin(_db(pg_url)) as conn:
+        conn.execute("DROP TABLE ictindex.events")
+    for command in ("verify", "log", "checkpoint"):
+        r = run(pg_url, command)
+        assert r.exit_code == 2 and "Traceback" not in r.output, (command, r.output)
+        assert r.stderr.startswith("Error: "), r.stderr
