@@ -84,6 +84,8 @@ _FETCH = 5_000  # rows per round trip of a server-side cursor
 _KEYS_SQL = f"SELECT key, seq, body FROM {EVENTS} WHERE key = ANY(%s)"
 _CHANNEL = "ictindex_appended"  # NOTIFY channel of every append (see `has_key`)
 _KEY_CACHE_AFTER = 64  # `has_key` questions before the store keeps the keys' hashes
+_KEY_BITS = 1 << 27  # bits of that filter: 16 MiB, about 1 % false positives at 1.3M keys
+_KEY_BITS_MASK = _KEY_BITS - 1
 
 _REFUSE = """
 BEGIN
@@ -287,10 +289,11 @@ class PostgresEventLog:
         self.new_event_id = new_event_id
         self._conn = self._connect()
         self._key_questions = 0
-        self._keys: set[int] | None = None
+        self._keys: bytearray | None = None
         self._keys_seq = 0
         self._keys_stale = False
         self._keys_unavailable = False
+        self._writing_from: int | None = None  # the first seq of the batch being written
         try:
             present = self._conn.execute(
                 "SELECT 1 FROM pg_namespace WHERE nspname = %s", (SCHEMA,)).fetchone()
@@ -496,10 +499,23 @@ class PostgresEventLog:
                       items: Iterator[tuple[Payload, str | None]], actor: str,
                       expected_last_seq: int | None, out: list[Event] | None,
                       written: "hashlib._Hash") -> AppendResult:
-        conn = self._conn
         (seq, prev, last_time), stack, existing = self._lock_head(_checked_keys(first))
         if expected_last_seq is not None and expected_last_seq != seq:
             raise ConcurrencyError(expected_last_seq, seq)
+        self._writing_from = seq + 1
+        try:
+            return self._write_chunks(first, items, actor, (seq, prev, last_time), stack,
+                                      existing, out, written)
+        finally:
+            self._writing_from = None
+
+    def _write_chunks(self, first: list[tuple[Payload, str | None]],
+                      items: Iterator[tuple[Payload, str | None]], actor: str,
+                      head: tuple[int, str, str | None], stack: list[tuple[int, bytes]],
+                      existing: dict[str, tuple[int, bytes]], out: list[Event] | None,
+                      written: "hashlib._Hash") -> AppendResult:
+        conn = self._conn
+        seq, prev, last_time = head
         now = self.clock()
         now_key = time_key(now)  # refuses naive datetimes
         now = now.astimezone(dt.timezone.utc)
@@ -779,17 +795,29 @@ class PostgresEventLog:
         current through LISTEN/NOTIFY, which every append sends at commit), so that a key
         that is not there costs no round trip; a hash that is there is confirmed by a query.
         Whatever this says, the append itself checks every key under the append lock."""
-        keys = self._key_hashes()
-        if keys is not None and hash(key) not in keys:
-            return False
+        bits = self._key_bits()
+        if bits is not None:
+            h = hash(key) & _KEY_BITS_MASK
+            if not bits[h >> 3] & (1 << (h & 7)):
+                return False
         return self._conn.execute(f"SELECT 1 FROM {EVENTS} WHERE key = %s", (key,)
                                   ).fetchone() is not None
 
-    def _key_hashes(self) -> set[int] | None:
-        """The hashes of the keys in the log, brought up to date with the appends notified
-        since the last call; None while the store has been asked too few times to keep them,
-        or where the server cannot LISTEN (a hot standby)."""
+    def _key_bits(self) -> bytearray | None:
+        """A bit per hash of every key in the log (a one-hash Bloom filter of fixed size, so
+        that a national log's millions of keys take 16 MiB), brought up to date with the
+        appends notified since the last call; None while the store has been asked too few
+        times to keep it, or where the server cannot LISTEN (a hot standby)."""
         self._key_questions += 1
+        if self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            # Inside an append (a streamed import asks while its batch is written): the rows
+            # before the batch are committed (the append holds the lock), the batch's may yet
+            # be rolled back and must not enter the filter.
+            if self._keys is None or self._writing_from is None:
+                return None
+            if self._keys_seq < self._writing_from - 1:
+                self._refresh_keys(self._writing_from - 1)
+            return self._keys
         if self._keys is None:
             if self._key_questions <= _KEY_CACHE_AFTER or self._keys_unavailable:
                 return None
@@ -799,23 +827,28 @@ class PostgresEventLog:
             except psycopg.Error:
                 self._keys_unavailable = True
                 return None
-            self._keys, self._keys_seq, self._keys_stale = set(), 0, True
+            self._keys, self._keys_seq, self._keys_stale = bytearray(_KEY_BITS // 8), 0, True
         pg = self._conn.pgconn
         pg.consume_input()  # notifications that came while the connection was idle
         while pg.notifies() is not None:
             self._keys_stale = True
         if self._keys_stale:
             self._keys_stale = False
-            last = self._keys_seq
-            # one statement, one snapshot: the last seq and the keys up to it
-            for last, k in self._conn.execute(
-                    f"WITH m AS (SELECT coalesce(max(seq), 0) AS s FROM {EVENTS}) "
-                    f"SELECT m.s, e.key FROM m LEFT JOIN {EVENTS} e ON e.seq > %s "
-                    "AND e.seq <= m.s AND e.key IS NOT NULL", (self._keys_seq,)):
-                if k is not None:
-                    self._keys.add(hash(k))
-            self._keys_seq = last
+            self._refresh_keys(None)
         return self._keys
+
+    def _refresh_keys(self, upto: int | None) -> None:
+        """Add the keys of the events after `_keys_seq`, up to seq `upto` (None: the last)."""
+        last = self._keys_seq
+        # one statement, one snapshot: the last seq and the keys up to it
+        for last, k in self._conn.execute(
+                f"WITH m AS (SELECT coalesce(%s, max(seq), 0) AS s FROM {EVENTS}) "
+                f"SELECT m.s, e.key FROM m LEFT JOIN {EVENTS} e ON e.seq > %s "
+                "AND e.seq <= m.s AND e.key IS NOT NULL", (upto, self._keys_seq)):
+            if k is not None:
+                h = hash(k) & _KEY_BITS_MASK
+                self._keys[h >> 3] |= 1 << (h & 7)
+        self._keys_seq = last
 
     def _on_notify(self, notify: Any) -> None:
         self._keys_stale = True

@@ -192,3 +192,39 @@ def test_a_dropped_table_is_one_line(log, pg_cluster, pg_url, run):
         r = run(pg_url, command)
         assert r.exit_code == 2 and "Traceback" not in r.output, (command, r.output)
         assert r.stderr.startswith("Error: "), r.stderr
+
+
+def test_has_key_during_a_streamed_append_that_fails(pg_url):
+    """A streamed import asks `has_key` while its batch is being written: the batch's own keys
+    must not stay in the filter when it is rolled back, nor hide what others append later."""
+    from events.postgres import _KEY_CACHE_AFTER
+
+    a, b = PostgresEventLog(pg_url), PostgresEventLog(pg_url)
+    try:
+        for i in range(_KEY_CACHE_AFTER + 1):
+            assert not a.has_key(f"absent {i}")
+        b.append([submission(0)], actor="b", keys=["before"])
+
+        def payloads():
+            for i in range(12_000):  # a second chunk: asked inside the transaction
+                if i == 11_000:
+                    assert a.has_key("before")  # committed before the batch
+                    assert not a.has_key("k 5")  # the batch's own, uncommitted
+                if i == 11_500:
+                    raise RuntimeError("the file's reader failed")
+                yield submission(i)
+
+        with pytest.raises(RuntimeError):
+            a.extend(payloads(), actor="a", keys=(f"k {i}" for i in range(12_000)))
+        assert a.last_seq() == 1
+        b.append([submission(5)], actor="b", keys=["k 5"])
+        for _ in range(3000):
+            if a.has_key("k 5"):
+                break
+            import time
+
+            time.sleep(0.01)
+        assert a.has_key("k 5") and not a.has_key("k 6")
+    finally:
+        a.close()
+        b.close()
