@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 
 DEFAULT_DB = "ictindex.db"
 MEMORY = "memory:"  # `Ictindex.open(MEMORY)`: a log held in this process only (events.memory)
+# `Ictindex.open("postgresql://...")`: a log in a PostgreSQL database (events.postgres)
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 # How often a write re-reads and re-checks when other writers keep appending first; each retry
 # means another writer made progress, so running out takes a log under constant heavy writing.
 WRITE_ATTEMPTS = 50
@@ -88,7 +90,8 @@ class Ictindex:
         check_schema: bool = True,
     ) -> "Ictindex":
         """Open the log at `path` (see `events.store`: a file that is not a log is refused);
-        `"memory:"` opens a new, empty log held in this process (`events.memory`).
+        `"memory:"` opens a new, empty log held in this process (`events.memory`); a
+        `postgresql://` URL, the log in that database (`events.postgres`).
 
         `read_only`: create and change nothing (SQLite's `mode=ro`); a missing file is an
         error, and appends are refused.  `check_schema=False` (read-only only): open a log
@@ -107,6 +110,11 @@ class Ictindex:
             from events.memory import MemoryEventLog
 
             store = MemoryEventLog(read_only=read_only, **kwargs)
+        elif str(where).startswith(POSTGRES_SCHEMES):
+            from events.postgres import PostgresEventLog
+
+            store = PostgresEventLog(str(where), read_only=read_only,
+                                     check_schema=check_schema or not read_only, **kwargs)
         else:
             from events.store import EventStore
 
@@ -357,6 +365,15 @@ class Ictindex:
         """Write the log (its first `size` events) under `out` as C2SP tlog tiles with its
         checkpoint signed by `signer`: any static web host can serve them."""
         return tlog.write_tiles(self, out, signer, size)
+
+    def grant_writer(self, role: str) -> bool:
+        """Set up the database role `role` to read and append to the log and nothing else
+        (a PostgreSQL log only); True if the role was created."""
+        create = getattr(self.store, "create_writer_role", None)
+        if create is None:
+            raise UsageError("--writer-role needs a log in PostgreSQL (--db postgresql://...): "
+                             "a SQLite file's rights are its file permissions")
+        return create(role)
 
     # -- projections: derived tables beside the log -------------------------------------------
 

@@ -105,7 +105,8 @@ pass_ctx = click.make_pass_decorator(Context)
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ictindex", message="ictindex %(version)s")
 @click.option("--db", type=click.Path(dir_okay=False), default=None,
-              help="The log's SQLite file (default: $ICTINDEX_DB, else ./ictindex.db).")
+              help="The log's SQLite file, or a PostgreSQL database as postgresql://... "
+                   "(default: $ICTINDEX_DB, else ./ictindex.db).")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None) -> None:
     """Reproducible ICT Index rankings from an append-only, tamper-evident event log."""

@@ -9,6 +9,7 @@ import click
 from plugins import hookimpl
 from ictindex import output
 from ictindex.cli import FORMATS, Context, handle_errors, pass_ctx
+from ictindex.errors import UsageError
 
 
 @click.command()
@@ -20,11 +21,31 @@ from ictindex.cli import FORMATS, Context, handle_errors, pass_ctx
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--repeat", type=click.IntRange(1), default=3, show_default=True)
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("--store", default=None, metavar="URL",
+              help="Instead: compare a PostgreSQL server (postgresql://...; the bench creates "
+                   "and drops scratch databases there) with SQLite: import, cold replay, "
+                   "8 concurrent writers.")
 @handle_errors
 def bench(units: int, indicators: int | None, years: int, corrections: float, seed: int,
-          repeat: int, fmt: str) -> None:
+          repeat: int, fmt: str, store: str | None) -> None:
     """Build a synthetic log in a temporary folder and time each phase next to its floor."""
     from ictindex import progress
+
+    if store is not None:
+        from ictindex.bench.stores import format_store_table, run_store_bench
+        from ictindex.bench.bench import to_json
+
+        if not store.startswith(("postgresql://", "postgres://")):
+            raise UsageError("--store takes a PostgreSQL URL (postgresql://...)")
+        with progress.bar(3, label="bench") as b:
+            def step(message: str) -> None:
+                b.label(f"bench: {message}")
+                b.update(1)
+
+            report = run_store_bench(store, units=units, repeat=repeat, seed=seed,
+                                     progress=step)
+        click.echo(to_json(report) if fmt == "json" else format_store_table(report))
+        return
     from ictindex.bench.bench import format_table, run_bench, to_json
 
     steps = ["import floor", "cold replay", "projections", "one correction", "explain",

@@ -62,7 +62,8 @@ def demo(ctx: click.Context) -> None:
     """
     db = ctx.obj.db if ctx.parent and ctx.parent.params.get("db") else None
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(db) if db else Path(tmp) / "brvt-2020.db"
+        # a database URL (postgresql://...) is not a path: Path() would fold its "//"
+        path = (db if "://" in db else Path(db)) if db else Path(tmp) / "brvt-2020.db"
         with Ictindex.open(path) as app:
             run_demo(app, path, kept=bool(db))
 

@@ -14,13 +14,24 @@ from plugins import hookimpl
 
 
 @click.command()
+@click.option("--writer-role", default=None, metavar="NAME",
+              help="PostgreSQL: also set up the role NAME (created if missing) that may read "
+                   "and append to the log and nothing else (SELECT, INSERT; no UPDATE, "
+                   "DELETE or TRUNCATE).")
 @pass_ctx
 @handle_errors
-def init(c: Context) -> None:
-    """Create the log (an empty SQLite file) if it does not exist."""
-    existed = Path(c.db).exists()
+def init(c: Context, writer_role: str | None) -> None:
+    """Create the log (an empty SQLite file, or the schema in a PostgreSQL database) if it
+    does not exist."""
+    url = "://" in c.db
+    existed = not url and Path(c.db).exists()
     size = c.app.store.last_seq()
-    click.echo(f"{'Opened' if existed else 'Created'} {c.db} ({size} events)")
+    name = f"the database {c.app.store.name}" if url else c.db
+    click.echo(f"{'Opened' if existed or (url and size) else 'Created'} {name} ({size} events)")
+    if writer_role is not None:
+        created = c.app.grant_writer(writer_role)
+        click.echo(f"Role {writer_role} {'created' if created else 'updated'}: it may read and "
+                   "append to the log (SELECT, INSERT), never UPDATE, DELETE or TRUNCATE it")
 
 
 @click.group()
