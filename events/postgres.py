@@ -63,6 +63,7 @@ from .interface import (
 from .lean import LEAN_DECODER
 from .merkle import Checkpoint, ConsistencyProof, InclusionProof, RootAccumulator, hash_children
 from .refusal import BadArgument
+from .stored import duplicate, stored_row
 from .types import Event, Payload
 
 __all__ = ["PostgresEventLog", "SCHEMA"]
@@ -639,50 +640,33 @@ class PostgresEventLog:
 
     def _append_stored_locked(self, items: Iterator[bytes], expected_last_seq: int,
                               written: "hashlib._Hash") -> AppendResult:
-        (seq, prev, _), stack, _ = self._lock_head([])
+        (seq, prev, last_time), stack, _ = self._lock_head([])
         if expected_last_seq != seq:
             raise ConcurrencyError(expected_last_seq, seq)
         first_seq = seq + 1
         appended = 0
         while chunk := list(islice(items, CHUNK)):
             rows = []
-            keys: dict[str, int] = {}
+            checked: list[StoredRow] = []
             for body in chunk:
-                body = bytes(body)
                 seq += 1
-                try:
-                    event = decode_event(body)
-                except Exception as e:
-                    raise LogIntegrityError(f"event #{seq}: its body does not decode: {e}"
-                                            ) from None
-                if event.seq != seq:
-                    raise LogIntegrityError(f"event #{seq}: the body has seq {event.seq}, "
-                                            f"not {seq}: nothing was copied")
-                if event.prev_hash != prev:
-                    raise LogIntegrityError(
-                        f"event #{seq}: its prev_hash is not the leaf hash of the event "
-                        "before it: nothing was copied")
-                try:
-                    tag = check_payload(event.payload)
-                except (TypeError, ValueError) as e:
-                    raise LogIntegrityError(f"event #{seq}: {e}") from None
-                if event.key is not None:
-                    keys[event.key] = seq
-                payload = event.payload
-                prev = leaf_hash_hex(body)
+                # the same checks, and the same refusals, as every other store (events.stored)
+                row, _event = stored_row(body, seq, prev, last_time)
+                checked.append(row)
+                prev, last_time = row.hash, row.recorded_at
                 written.update(prev.encode())
-                rows.append((seq, event.event_id, time_key(event.recorded_at), event.actor,
-                             tag, getattr(payload, "year", None),
-                             getattr(payload, "unit_id", None),
-                             getattr(payload, "indicator", None), event.key, body, prev))
-            if keys:
-                found = self._conn.execute(
-                    f"SELECT key, seq FROM {EVENTS} WHERE key = ANY(%s) ORDER BY seq LIMIT 1",
-                    (list(keys),)).fetchone()
-                if found:
-                    raise LogIntegrityError(
-                        f"event #{keys[found[0]]}: its idempotency key {found[0]!r} is "
-                        f"already in the log (event #{found[1]}): nothing was copied")
+                rows.append(tuple(row))
+            # earlier chunks of this call are in the table already: one query per column finds
+            # every event id or key taken before, and the chunk is checked against itself
+            for column, what in (("event_id", "event id"), ("key", "key")):
+                values = [getattr(r, column) for r in checked if getattr(r, column) is not None]
+                taken = {v for (v,) in self._conn.execute(
+                    f"SELECT {column} FROM {EVENTS} WHERE {column} = ANY(%s)", (values,))}
+                for r in checked:
+                    value = getattr(r, column)
+                    if value is not None and value in taken:
+                        raise duplicate(r, what)
+                    taken.add(value)
             try:
                 with self._conn.transaction():  # a savepoint: the error below names the row
                     self._copy(rows, stack)

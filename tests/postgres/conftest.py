@@ -119,13 +119,10 @@ def _pg_test_database(pg_cluster) -> str:
     return pg_cluster.new_database()
 
 
-@pytest.fixture
-def pg_url(pg_cluster, _pg_test_database) -> str:
-    """The URL of an empty database of the throwaway cluster: one database, emptied before
-    each test (a new database per test would cost a second each): every other connection to it
-    ended, its schemas and the roles tests create dropped."""
-    name = _pg_test_database
-    with pg_cluster.admin(name) as conn:
+def _emptied(cluster: Cluster, name: str) -> str:
+    """Database `name` emptied: every other connection to it ended, its schemas and the roles
+    tests create dropped; its URL."""
+    with cluster.admin(name) as conn:
         conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                      "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
         conn.execute("DROP SCHEMA IF EXISTS ictindex CASCADE")
@@ -135,7 +132,25 @@ def pg_url(pg_cluster, _pg_test_database) -> str:
                                     "AND rolname <> current_user").fetchall():
             conn.execute(f'DROP OWNED BY "{role}"')
             conn.execute(f'DROP ROLE "{role}"')
-    return pg_cluster.url(name)
+    return cluster.url(name)
+
+
+@pytest.fixture
+def pg_url(pg_cluster, _pg_test_database) -> str:
+    """The URL of an empty database of the throwaway cluster: one database, emptied before
+    each test (a new database per test would cost a second each)."""
+    return _emptied(pg_cluster, _pg_test_database)
+
+
+@pytest.fixture(scope="session")
+def _pg_second_database(pg_cluster) -> str:
+    return pg_cluster.new_database()
+
+
+@pytest.fixture
+def pg_second_url(pg_cluster, _pg_second_database) -> str:
+    """A second empty database, for tests that need two logs at once (a copy's target)."""
+    return _emptied(pg_cluster, _pg_second_database)
 
 
 @pytest.fixture
