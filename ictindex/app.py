@@ -39,6 +39,7 @@ from plugins.manager import Registry, get_registry
 if TYPE_CHECKING:
     from ictindex.export import ExportResult
     from ictindex.site import SiteResult
+    from ictindex.template import Template
 
 DEFAULT_DB = "ictindex.db"
 MEMORY = "memory:"  # `Ictindex.open(MEMORY)`: a log held in this process only (events.memory)
@@ -266,6 +267,13 @@ class Ictindex:
         return export_annex(self, year, tier, out, fmt=fmt, as_of=as_of, lang=lang,
                             edition=edition, allow_changed_edition=allow_changed_edition,
                             db_name=db_name)
+
+    def template(self, year: int, tier: str, out: str | Path) -> "Template":
+        """Write the sheet the units fill in for `tier` of `year` (XLSX or CSV, by the
+        extension): a row per unit × indicator of the adopted edition, to `import` back."""
+        from ictindex.template import write_template  # openpyxl: loaded only to write one
+
+        return write_template(self, year, tier, out)
 
     def site(self, year: int, out: str | Path, *, as_of: AsOf | str | None = None,
              db_name: str | None = None, robustness_samples: int = 0,

@@ -81,7 +81,7 @@ def handle_errors(f):
 # (plugins' too) opens it for writing.
 READ_ONLY_COMMANDS = frozenset({
     "log", "checkpoint", "verify", "prove", "rank", "explain", "diff", "export", "site",
-    "methodologies", "plugins", "projections check",
+    "methodologies", "plugins", "projections check", "template",
 })
 
 

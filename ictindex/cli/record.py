@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from msgspec import UNSET
 
+from events.types import TIERS
 from ictindex import output
 from ictindex.cli import (FORMATS, YEAR, Context, actor_option, after_publication_options, handle_errors,
                           input_options, pass_ctx, reader_options)
@@ -68,6 +69,22 @@ def import_(c: Context, file: str, actor: str | None, delimiter: str, decimal_co
     events = c.app.import_file(file, actor=actor, reason=reason, authority=authority,
                                **reader_options(delimiter, decimal_comma, sheet))
     click.echo(f"Recorded {len(events)} submission(s) from {file}" + _range(events))
+
+
+@click.command()
+@click.option("--year", type=YEAR, required=True)
+@click.option("--tier", type=click.Choice(list(TIERS)), required=True)
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@pass_ctx
+@handle_errors
+def template(c: Context, year: int, tier: str, file: str) -> None:
+    """Write the sheet the units fill in (FILE.xlsx or FILE.csv): Vietnamese headers, one
+    row per unit × indicator of the edition adopted for YEAR and TIER, with the indicator's
+    name, unit and allowed values, and an empty value column; `ictindex import` reads it back.
+    """
+    t = c.app.template(year, tier, file)
+    click.echo(f"Wrote {t.path}: {t.rows} rows ({t.units} units × {t.indicators} indicators "
+               f"of {t.edition}); fill in the column Giá trị, then `ictindex import {t.path}`")
 
 
 def _range(events) -> str:
@@ -160,5 +177,5 @@ def _summary(p) -> str:
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
-    for command in (init, units, import_, submit, correct, retract, log):
+    for command in (init, units, import_, template, submit, correct, retract, log):
         cli.add_command(command)
