@@ -9,7 +9,7 @@ from msgspec import UNSET
 
 from events.types import PAYLOAD_TAGS, TIERS
 from ictindex import output
-from ictindex.cli import (FORMATS, FORMATS_CSV, YEAR, Context, actor_option, after_publication_options, handle_errors,
+from ictindex.cli import (FORMATS_CSV, YEAR, Context, actor_option, after_publication_options, handle_errors,
                           input_options, pass_ctx, reader_options)
 from plugins import hookimpl
 
