@@ -118,7 +118,8 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
-DB_HELP = "The log's SQLite file (default: $ICTINDEX_DB, else ./ictindex.db)."
+DB_HELP = ("The log's SQLite file (default: $ICTINDEX_DB, else ./ictindex.db); also "
+           "accepted after the command.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -169,10 +170,11 @@ def _db_after_command(ctx: click.Context, param: click.Parameter, value: str | N
 
 def accept_db_after(command: click.Command) -> None:
     """Let `--db` also follow the command's name (`ictindex rank --db X.db ...`), for this
-    command and every subcommand of a group: the same option, setting the same context."""
+    command and every subcommand of a group: the same option, setting the same context.
+    Hidden: `ictindex --help` documents it once, for every command."""
     if not any(p.name == "db" for p in command.params):
         command.params.append(click.Option(["--db"], type=click.Path(dir_okay=False),
-                                           default=None, expose_value=False,
+                                           default=None, expose_value=False, hidden=True,
                                            callback=_db_after_command, help=DB_HELP))
     for sub in getattr(command, "commands", {}).values():
         accept_db_after(sub)
