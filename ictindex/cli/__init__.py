@@ -25,7 +25,6 @@ from ictindex.errors import Refused
 from plugins.manager import PluginError
 
 
-
 class FormatChoice(click.Choice):
     """`--format` of a command that prints text: `table`, `json` and, where the output is one
     table, `csv`.  `text`, the name `explain` once used for `table`, is still read (unlisted)."""
