@@ -198,3 +198,20 @@ def test_labels_are_read_as_their_values_nfc_and_case_insensitively():
                      labels_vi={"yes": "Đạt", "no": "Chưa đạt"})
     assert parse_value(done, "đạt") is True and parse_value(done, "CHƯA ĐẠT") is False
     assert parse_value(done, "có") is True  # the usual words still read
+
+
+@pytest.mark.parametrize("header, row, message", [
+    ("Năm,Mã đơn vị,Mã chỉ số,Giá trị,value", "2020,SCT,computers_total,29,29",
+     "column 'value' appears twice"),
+    ("Năm,Mã đơn vị,Tên đơn vị,Mã chỉ số,Giá trị", "2020,SCT,Sở TTTT,computers_total,29,30",
+     "a value beyond the last named column"),
+    ("Năm,Mã đơn vị,Mã chỉ số,Giá trị cho phép", "2020,SCT,computers_total,29",
+     "missing column 'value'"),
+])
+def test_vietnamese_headers_keep_the_importers_checks(run, sample_copy, tmp_path, header, row, message):
+    f = tmp_path / "sheet.csv"
+    f.write_text(f"{header}\n{row}\n", encoding="utf-8")
+    before = sample_copy.read_bytes()
+    r = run(sample_copy, "import", f)
+    assert r.exit_code == 2 and message in r.stderr, r.stderr
+    assert sample_copy.read_bytes() == before
