@@ -22,6 +22,7 @@ import hashlib
 import os
 import re
 import tomllib
+import unicodedata
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -301,6 +302,7 @@ def _check_indicators(methodology: Methodology, bad) -> dict[str, Any]:
                 bad(f"{p}.categories", "a category is listed twice")
         elif ind.categories:
             bad(f"{p}.categories", f"only category indicators have categories (this one is {ind.type!r})")
+        _check_labels(ind, p, bad)
         if ind.type in ("yes_no", "category"):
             for field in ("min", "max"):
                 if getattr(ind, field) is not None:
@@ -316,6 +318,31 @@ def _check_indicators(methodology: Methodology, bad) -> dict[str, Any]:
                 if value is not None and (value < lo or (hi is not None and value > hi)):
                     bad(f"{p}.{field}", f"{value} is outside what a {ind.type} can be")
     return catalogue
+
+
+def _check_labels(ind, p: str, bad) -> None:
+    """A label names one value (a category, or yes/no) and no two values read alike: the
+    importer reads a label as its value, NFC and case-insensitively."""
+    if not ind.labels_vi:
+        return
+    values = {"yes_no": ("yes", "no"), "category": ind.categories}.get(ind.type)
+    if values is None:
+        bad(f"{p}.labels_vi", f"only yes_no and category indicators have labels (this one is {ind.type!r})")
+        return
+    seen: dict[str, str] = {}
+    for value in values:  # a category written as itself reads as itself
+        seen[unicodedata.normalize("NFC", value).casefold()] = value
+    for value, label in ind.labels_vi.items():
+        if value not in values:
+            bad(_key(f"{p}.labels_vi", value), f"{value!r} is not a value of {ind.code} (one of: {', '.join(values)})")
+            continue
+        word = unicodedata.normalize("NFC", label).strip().casefold()
+        if not word or label != label.strip():
+            bad(_key(f"{p}.labels_vi", value), "a label is non-empty text without spaces around it")
+        elif seen.get(word, value) != value:
+            bad(_key(f"{p}.labels_vi", value), f"{label!r} reads as {seen[word]!r} too")
+        else:
+            seen[word] = value
 
 
 def _check_tier(name: str, tier, catalogue, rule_kinds, bad) -> None:
@@ -511,13 +538,18 @@ def canonical(obj: Any) -> Any:
 
 
 def scoring_model(methodology: Methodology) -> Methodology:
-    """The edition without its input `constraints`: what the content hash covers.
+    """The edition without its input `constraints` and its indicators' `labels_vi`: what the
+    content hash covers.
 
     Constraints decide which values may enter the log (import, submit, correct refuse a part
     above its whole); a replay scores the values the log holds and never consults them.  The
     content hash proves that a replay scores as the adopted edition did, so it covers what
     scores, and an edition may declare (or tighten) constraints after a year adopted it
-    without making that year's replay refuse it."""
+    without making that year's replay refuse it.  Labels only say how a sheet may write a
+    value (`Chủ tịch` for `chairman`): the value recorded is the same."""
+    if any(ind.labels_vi for ind in methodology.indicators):  # how sheets name values
+        methodology = msgspec.structs.replace(methodology, indicators=tuple(
+            msgspec.structs.replace(ind, labels_vi={}) for ind in methodology.indicators))
     if not methodology.constraints:
         return methodology
     return msgspec.structs.replace(methodology, constraints=())

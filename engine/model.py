@@ -58,6 +58,10 @@ class Indicator(_Model):
     min: Decimal | None = None
     max: Decimal | None = None
     categories: tuple[str, ...] = ()
+    # What the sheets people fill in call the values: category value (or `yes` / `no` of a
+    # yes_no indicator) -> its Vietnamese label (`chairman = "Chủ tịch"`).  Read on input as
+    # the value itself; like `constraints`, outside the content hash (it changes no score).
+    labels_vi: dict[str, str] = {}
 
 
 class Criterion(_Model):

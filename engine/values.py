@@ -13,7 +13,7 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 
 from engine.model import Indicator
-from engine.text import decimal_text, shown
+from engine.text import decimal_text, plain, shown
 from events.types import Choice, Value
 
 _YES = frozenset({"yes", "y", "có", "co", "1", "true", "x"})
@@ -44,17 +44,74 @@ def parse_value(indicator: Indicator, raw: str, *, decimal_comma: bool = False) 
         raise ValueError("empty value")
     if indicator.type == "yes_no":
         word = text.casefold()
-        if word in _YES:
+        if word in _YES or _label_of(indicator, word) == "yes":
             return True
-        if word in _NO:
+        if word in _NO or _label_of(indicator, word) == "no":
             return False
-        raise ValueError(f"{raw.strip()!r} is not yes/no (write {YES_NO_WORDS})")
+        labels = "/".join(indicator.labels_vi.get(v, "") for v in ("yes", "no")).strip("/")
+        raise ValueError(f"{raw.strip()!r} is not yes/no (write {YES_NO_WORDS}"
+                         + (f", {labels})" if labels else ")"))
     if indicator.type == "category":
         for declared in indicator.categories:
             if unicodedata.normalize("NFC", declared).casefold() == text.casefold():
                 return Choice(declared)
-        raise ValueError(f"{text!r} is not a category of {indicator.code} (one of: {', '.join(indicator.categories)})")
+        declared = _label_of(indicator, text.casefold())
+        if declared is not None:
+            return Choice(declared)
+        raise ValueError(f"{text!r} is not a category of {indicator.code} (one of: "
+                         f"{', '.join(allowed_values(indicator, labelled=False))})")
     return check_value(indicator, _parse_number(indicator, text, decimal_comma))
+
+
+def _label_of(indicator: Indicator, word: str) -> str | None:
+    """The value whose Vietnamese label is `word` (NFC, casefolded), or None."""
+    for value, label in indicator.labels_vi.items():
+        if unicodedata.normalize("NFC", label).strip().casefold() == word:
+            return value
+    return None
+
+
+def allowed_values(indicator: Indicator, *, labelled: bool = True) -> list[str]:
+    """What a yes/no or category indicator accepts, as a sheet shows it: each value's
+    Vietnamese label when the edition gives one (`labelled`), else the value (`có`/`không` for
+    yes/no); [] for numbers."""
+    if indicator.type == "yes_no":
+        values = {"yes": "có", "no": "không"}
+        return [indicator.labels_vi.get(v, values[v]) if labelled else values[v]
+                for v in ("yes", "no")]
+    if indicator.type == "category":
+        if not labelled:
+            return [f"{c} ({indicator.labels_vi[c]})" if c in indicator.labels_vi else c
+                    for c in indicator.categories]
+        return [indicator.labels_vi.get(c, c) for c in indicator.categories]
+    return []
+
+
+_BOUNDS = {"ratio": (Decimal(0), Decimal(1)), "percentage": (Decimal(0), Decimal(100)),
+           "count": (Decimal(0), None), "points": (Decimal(0), None)}
+
+
+def value_range(indicator: Indicator) -> tuple[Decimal | None, Decimal | None]:
+    """The least and greatest value a number indicator may take (None: no bound): its type's
+    bounds narrowed by the edition's `min` and `max`; (None, None) for yes/no and category."""
+    if indicator.type in ("yes_no", "category"):
+        return None, None
+    lo, hi = _BOUNDS.get(indicator.type, (None, None))
+    if indicator.min is not None:
+        lo = indicator.min if lo is None else max(lo, indicator.min)
+    if indicator.max is not None:
+        hi = indicator.max if hi is None else min(hi, indicator.max)
+    return lo, hi
+
+
+def range_text(indicator: Indicator) -> str:
+    """`0..100`, `≥ 0`, `≤ 5` or "" (no bound, or not a number)."""
+    lo, hi = value_range(indicator)
+    if lo is not None and hi is not None:
+        return f"{plain(lo)}..{plain(hi)}"
+    if lo is not None:
+        return f"≥ {plain(lo)}"
+    return f"≤ {plain(hi)}" if hi is not None else ""
 
 
 def _parse_number(indicator: Indicator, text: str, decimal_comma: bool) -> Decimal:

@@ -5,7 +5,10 @@ separators, text hygiene) and hands back rows of raw, trimmed, NFC-normalised st
 a unit exists, an indicator belongs to the edition or a value is in range is decided by the
 application, which can add its own `InputError`s to the same reader before raising.
 
-Submission files: columns `year, unit_id, indicator, value` and optionally `evidence, note`.
+Submission files: columns `year, unit_id, indicator, value` and optionally `evidence, note`,
+or their Vietnamese names from `ictindex template` (`Năm`, `Mã đơn vị`, `Mã chỉ số`, `Giá trị`,
+`Minh chứng`, `Ghi chú`); the template's informational columns (`Tên đơn vị`, `Tên chỉ số`,
+`Đơn vị tính`, `Giá trị cho phép`) are read past.
 Unit files: `unit_id, tier, name, parent_id` and optionally `from_year`.  A header row is
 required; names are matched trimmed and case-insensitively; a missing, unknown or repeated
 column is an error.
@@ -236,12 +239,13 @@ class TableReader(Generic[R]):
                 ok = False
                 continue
             name = unicodedata.normalize("NFC", (cell or "").strip()).lower()
-            names.append((i, name))
+            names.append((i, spec.aliases.get(name, name)))
         refusal = self._separator_refusal([n for _, n in names])
         if refusal:
             self.error(number, WHOLE_ROW, refusal)
             return None
         seen: dict[str, int] = {}
+        informational: list[tuple[int, str]] = []
         for i, name in names:
             if len(self.errors) >= self.max_errors:
                 self.errors.append(self.too_many_errors(number))
@@ -249,6 +253,8 @@ class TableReader(Generic[R]):
             if not name:
                 self.error(number, f"column {i + 1}", "the column has no name")
                 ok = False
+            elif name in spec.informational:
+                informational.append((i, name))
             elif name not in spec.columns:
                 self.error(
                     number,
@@ -266,7 +272,7 @@ class TableReader(Generic[R]):
             if name not in seen:
                 self.error(number, name, f"missing column {name!r}")
                 ok = False
-        return [(i, n) for n, i in seen.items()] if ok else None
+        return [(i, n) for n, i in seen.items()] + informational if ok else None
 
     def _separator_refusal(self, names: list[str]) -> str | None:
         if self.delimiter == "," and any(";" in n for n in names):
@@ -410,9 +416,12 @@ class _Plan:
     """Where each column of the row struct is in the file, computed once from the header."""
 
     def __init__(self, spec: TableSpec, header: list[tuple[int, str]]) -> None:
+        # Informational columns count for the width (their cells are no stray values) and
+        # are read no further.
+        self.width = max(i for i, _ in header) + 1
+        header = [(i, name) for i, name in header if name not in spec.informational]
         self.header = header
         self.row_type = spec.row_type
-        self.width = max(i for i, _ in header) + 1
         self.positions = [i for i, _ in header]  # file positions, in header order
         at = {name: j for j, (_, name) in enumerate(header)}  # name -> index in `positions`
         absent = len(header)  # index of the "" appended for absent optional columns

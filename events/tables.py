@@ -68,11 +68,32 @@ class TableSpec(msgspec.Struct, frozen=True):
     non_empty: tuple[str, ...]
     years: tuple[str, ...]  # columns holding a four-digit year when not empty
     row_type: type
+    # Other names of the columns (lower case, NFC): the Vietnamese headers of the sheet
+    # `ictindex template` writes ("giá trị" is `value`).
+    aliases: dict[str, str] = {}
+    # Columns that only inform whoever fills the sheet (the unit's and indicator's names, the
+    # allowed values): read past, never recorded.
+    informational: tuple[str, ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
         return self.required + self.optional
 
+
+# The headers of a submission template (`ictindex template`), column by column.
+SUBMISSION_HEADERS_VI = {
+    "year": "Năm",
+    "unit_id": "Mã đơn vị",
+    "indicator": "Mã chỉ số",
+    "value": "Giá trị",
+    "evidence": "Minh chứng",
+    "note": "Ghi chú",
+}
+# The template's columns that describe a row to whoever fills it in.
+UNIT_NAME_VI = "Tên đơn vị"
+INDICATOR_NAME_VI = "Tên chỉ số"
+MEASURE_VI = "Đơn vị tính"
+ALLOWED_VI = "Giá trị cho phép"
 
 SUBMISSIONS = TableSpec(
     kind="submission",
@@ -81,6 +102,8 @@ SUBMISSIONS = TableSpec(
     non_empty=("year", "unit_id", "indicator", "value"),
     years=("year",),
     row_type=SubmissionRow,
+    aliases={vi.lower(): name for name, vi in SUBMISSION_HEADERS_VI.items()},
+    informational=tuple(h.lower() for h in (UNIT_NAME_VI, INDICATOR_NAME_VI, MEASURE_VI, ALLOWED_VI)),
 )
 UNITS = TableSpec(
     kind="unit",
@@ -93,7 +116,12 @@ UNITS = TableSpec(
 
 
 __all__ = [
+    "ALLOWED_VI",
+    "INDICATOR_NAME_VI",
+    "MEASURE_VI",
     "SUBMISSIONS",
+    "SUBMISSION_HEADERS_VI",
+    "UNIT_NAME_VI",
     "UNITS",
     "InputError",
     "InputErrors",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import getpass
+import itertools
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
@@ -30,7 +31,8 @@ from engine.robustness import Robustness
 from events.interface import ConcurrencyError, EventLog, EventNotFound, LogOpenError
 from events.merkle import Checkpoint
 from events.note import Signer, Verifier
-from events.types import Event, MethodologyAdopted, Payload, SigningKeyRegistered
+from events.types import (PAYLOAD_TAGS, TIERS, Event, MethodologyAdopted, Payload,
+                          SigningKeyRegistered)
 from ictindex import analysis, importing, replay, tlog, units, verification
 from ictindex.errors import UsageError
 from ictindex.projections_check import ProjectionCheck, check_projections
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from ictindex import copying
     from ictindex.export import ExportResult
     from ictindex.site import SiteResult
+    from ictindex.template import Template
 
 DEFAULT_DB = "ictindex.db"
 MEMORY = "memory:"  # `Ictindex.open(MEMORY)`: a log held in this process only (events.memory)
@@ -197,12 +200,56 @@ class Ictindex:
         return self.store.get(parse_event_ref(ref))
 
     def log(self, *, year: int | None = None, unit_id: str | None = None,
-            indicator: str | None = None) -> Iterator[Event]:
+            indicator: str | None = None, since: AsOf | str | None = None,
+            until: AsOf | str | None = None, types: Iterable[str] = (),
+            limit: int | None = None) -> Iterator[Event]:
         """The events, oldest first (only those of `year`, `unit_id`, `indicator` when given;
-        `unit_id` may be a unit's name, see `resolve_unit`)."""
+        `unit_id` may be a unit's name, see `resolve_unit`).
+
+        `since` and `until` are as-of points (a seq, a time, or `published`: the latest
+        publication event of `year`): the events after `since` and up to `until`.  `types`: only events of these types
+        (`indicator_submitted`...); `limit`: only the first so many."""
         if unit_id is not None:
             unit_id = self.resolve_unit(unit_id, year=year)
-        return self.store.read(year=year, unit_id=unit_id, indicator=indicator)
+        lo_seq, lo_time = self.log_point(since, year, "--since")
+        hi_seq, hi_time = self.log_point(until, year, "--until")
+        wanted = frozenset(types)
+        unknown = sorted(wanted - set(PAYLOAD_TAGS.values()))
+        if unknown:
+            raise UsageError(f"unknown event type {', '.join(unknown)} "
+                             f"(one of: {', '.join(sorted(PAYLOAD_TAGS.values()))})")
+        if limit is not None and limit < 0:
+            raise UsageError("--limit must be 0 or more")
+        events: Iterable[Event] = self.store.read(
+            (lo_seq or 0) + 1, year=year, unit_id=unit_id, indicator=indicator,
+            as_of_seq=hi_seq, as_of_time=hi_time)
+        if lo_time is not None:
+            events = (e for e in events if e.recorded_at > lo_time)
+        if wanted:
+            events = (e for e in events if PAYLOAD_TAGS[type(e.payload)] in wanted)
+        return itertools.islice(events, limit)
+
+    def log_point(self, point: AsOf | str | None, year: int | None,
+                  option: str) -> tuple[int | None, dt.datetime | None]:
+        """An as-of point of `log` as (seq, time); `published` is the seq of the latest
+        publication event of `year`, whatever its tier (what came after the decision)."""
+        if point is None:
+            return None, None
+        if isinstance(point, str):
+            point = parse_as_of(point)
+        if point.kind != "published":
+            return self.resolve_as_of(point)
+        if year is None:
+            raise UsageError(f"{option} published needs --year (the year whose publication)")
+        ys = self.state(year=year).year_state(year)
+        sizes = [e.seq for tier in TIERS for e in ys.publications(tier)]
+        if not sizes:
+            raise UsageError(f"no ranking of {year} has been published yet")
+        return max(sizes), None
+
+    def events_of_unit(self, unit_id: str, year: int) -> list[Event]:
+        """The events of `unit_id` for `year`: its values, their corrections and retractions."""
+        return list(self.store.read(year=year, unit_id=unit_id))
 
     def known_key(self, key: str) -> bool:
         """Whether an event with this idempotency key is in the log."""
@@ -287,6 +334,13 @@ class Ictindex:
                             edition=edition, allow_changed_edition=allow_changed_edition,
                             db_name=db_name)
 
+    def template(self, year: int, tier: str, out: str | Path) -> "Template":
+        """Write the sheet the units fill in for `tier` of `year` (XLSX or CSV, by the
+        extension): a row per unit × indicator of the adopted edition, to `import` back."""
+        from ictindex.template import write_template  # openpyxl: loaded only to write one
+
+        return write_template(self, year, tier, out)
+
     def site(self, year: int, out: str | Path, *, as_of: AsOf | str | None = None,
              db_name: str | None = None, robustness_samples: int = 0,
              robustness_seed: int = 1, lang: str = "vi",
@@ -356,6 +410,15 @@ class Ictindex:
             target_log = opened(target, "--to", False)
             return copying.copy_log(source_log, target_log, want, source_name=name(source),
                                     target_name=name(target), chunk=chunk)
+
+    def prove_unit(self, unit_id: str, year: int,
+                   checkpoint: Checkpoint | str) -> verification.UnitProofs:
+        """An inclusion proof in `checkpoint` of each event of `unit_id` for `year` that the
+        checkpoint covers, each checked; the later events are listed apart."""
+        if isinstance(checkpoint, str):
+            checkpoint = Checkpoint.parse(checkpoint)
+        return verification.prove_unit(self, self.resolve_unit(unit_id, year=year), year,
+                                       checkpoint)
 
     def key_event(self, verifier: Verifier) -> int | None:
         """The seq of the event that records `verifier`'s key in the log, None if none does."""

@@ -17,7 +17,7 @@ CSV injection), in CSV and XLSX alike.  Numbers stay numbers.
 
 CSV is UTF-8 with a byte-order mark, so that Excel shows the diacritics, and CRLF line ends.
 Both are byte-reproducible: the same annex gives the same bytes wherever and whenever it is
-written (the XLSX carries no save time; see `_reproducible_xlsx`).
+written (the XLSX carries no save time; see `reproducible_xlsx`).
 """
 
 from __future__ import annotations
@@ -336,10 +336,10 @@ def write_xlsx(a: Annex, out: str | Path) -> None:
     props.category = "ICT Index annex"
     props.identifier = f"{p.checkpoint_size}:{p.checkpoint_root or ''}"
     props.version = p.engine_version
-    write_atomic(out, _reproducible_xlsx(wb))
+    write_atomic(out, reproducible_xlsx(wb))
 
 
-def _reproducible_xlsx(wb) -> bytes:
+def reproducible_xlsx(wb) -> bytes:
     """The workbook's bytes, the same for the same annex on any machine at any time.
 
     `Workbook.save` stamps the save time into the properties and every zip entry, and deflate
@@ -494,4 +494,4 @@ def write_robustness_xlsx(r: "Robustness", out: str | Path, *, lang: str = "vi")
     info.column_dimensions["B"].width = 90
     wb.properties.title = f"{L['sheet']} — {r.tier} {r.year}"
     wb.properties.creator = "ictindex"
-    Path(out).write_bytes(_reproducible_xlsx(wb))
+    Path(out).write_bytes(reproducible_xlsx(wb))

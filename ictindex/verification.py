@@ -104,6 +104,32 @@ def prove(app: "Ictindex", ref: str | int, checkpoint: Checkpoint) -> Proof:
     return Proof(ok=ok, checkpoint=checkpoint, event=e, body=body, proof=proof, problem=problem)
 
 
+@attrs.frozen
+class UnitProofs:
+    """`prove --unit`: the proofs of a unit's events for a year in one checkpoint."""
+
+    unit_id: str
+    year: int
+    checkpoint: Checkpoint
+    proofs: list[Proof]
+    after: list[Event]  # the unit's events of the year recorded after the checkpoint
+
+    @property
+    def ok(self) -> bool:
+        return all(p.ok for p in self.proofs)
+
+
+def prove_unit(app: "Ictindex", unit_id: str, year: int, checkpoint: Checkpoint) -> UnitProofs:
+    """Prove each event of `unit_id` for `year` that `checkpoint` covers (one inclusion
+    proof each, each checked against the checkpoint's root)."""
+    events = app.events_of_unit(unit_id, year)
+    if not events:
+        raise UsageError(f"no event of unit {unit_id} for {year} in the log: nothing to prove")
+    covered = [e for e in events if e.seq <= checkpoint.size]
+    return UnitProofs(unit_id, year, checkpoint, [prove(app, e.seq, checkpoint) for e in covered],
+                      [e for e in events if e.seq > checkpoint.size])
+
+
 def _shown_bytes(store, seq: int) -> tuple[bytes, str | None]:
     """The stored body of event `seq` (the bytes `prove` shows and hashes), and what is wrong
     with it: not the canonical encoding of the event it decodes to, or not that seq."""

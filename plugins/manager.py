@@ -43,6 +43,7 @@ import pluggy
 
 from engine.edition import EditionError, canonical, check_edition, content_hash
 from engine.model import Methodology
+from engine.values import allowed_values, range_text
 from engine.rules.base import RuleKind
 from plugins import hookspecs
 
@@ -649,6 +650,9 @@ def show_methodology(edition_id: str, registry: Registry | None = None) -> dict[
             "min": None if i.min is None else _num(i.min),
             "max": None if i.max is None else _num(i.max),
             "categories": list(i.categories),
+            "labels_vi": dict(i.labels_vi),
+            "range": range_text(i),
+            "allowed": ", ".join(allowed_values(i, labelled=False)),
         }
         for i in m.indicators
     ]

@@ -24,7 +24,21 @@ from ictindex.app import Ictindex, default_db_path
 from ictindex.errors import Refused
 from plugins.manager import PluginError
 
-FORMATS = click.Choice(["table", "json"])
+
+class FormatChoice(click.Choice):
+    """`--format` of a command that prints text: `table`, `json` and, where the output is one
+    table, `csv`.  `text`, the name `explain` once used for `table`, is still read (unlisted)."""
+
+    ALIASES = {"text": "table"}
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str):
+            value = self.ALIASES.get(value.strip().lower(), value)
+        return super().convert(value, param, ctx)
+
+
+FORMATS = FormatChoice(["table", "json"])
+FORMATS_CSV = FormatChoice(["table", "json", "csv"])
 # Years a ranking can be of: also keeps a huge number from reaching SQLite (which overflows).
 YEAR = click.IntRange(1, 9999)
 
@@ -66,13 +80,14 @@ def handle_errors(f):
 # (plugins' too) opens it for writing.
 READ_ONLY_COMMANDS = frozenset({
     "log", "checkpoint", "verify", "prove", "rank", "explain", "diff", "export", "site",
-    "methodologies", "plugins", "projections check", "units list",
+    "methodologies", "plugins", "projections check", "units list", "template",
 })
 
 
 class Context:
-    def __init__(self, db: str) -> None:
+    def __init__(self, db: str, *, db_given: bool = False) -> None:
         self.db = db
+        self.db_given = db_given  # --db named it (the demo then keeps it), not the default
         self._app: Ictindex | None = None
         self.check_schema = True  # `verify` reports a differing schema instead of refusing it
 
@@ -102,15 +117,17 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
+DB_HELP = ("The log's SQLite file, or a PostgreSQL database as postgresql://... (default: "
+           "$ICTINDEX_DB, else ./ictindex.db); also accepted after the command.")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ictindex", message="ictindex %(version)s")
-@click.option("--db", type=click.Path(dir_okay=False), default=None,
-              help="The log's SQLite file, or a PostgreSQL database as postgresql://... "
-                   "(default: $ICTINDEX_DB, else ./ictindex.db).")
+@click.option("--db", type=click.Path(dir_okay=False), default=None, help=DB_HELP)
 @click.pass_context
 def cli(ctx: click.Context, db: str | None) -> None:
     """Reproducible ICT Index rankings from an append-only, tamper-evident event log."""
-    c = Context(db or default_db_path())
+    c = Context(db or default_db_path(), db_given=db is not None)
     ctx.obj = c
     ctx.call_on_close(c.close)
 
@@ -144,12 +161,32 @@ def reader_options(delimiter: str, decimal_comma: bool, sheet: str | None = None
     return options
 
 
+def _db_after_command(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        c = ctx.find_object(Context)
+        c.db, c.db_given = value, True
+
+
+def accept_db_after(command: click.Command) -> None:
+    """Let `--db` also follow the command's name (`ictindex rank --db X.db ...`), for this
+    command and every subcommand of a group: the same option, setting the same context.
+    Hidden: `ictindex --help` documents it once, for every command."""
+    if not any(p.name == "db" for p in command.params):
+        command.params.append(click.Option(["--db"], type=click.Path(dir_okay=False),
+                                           default=None, expose_value=False, hidden=True,
+                                           callback=_db_after_command, help=DB_HELP))
+    for sub in getattr(command, "commands", {}).values():
+        accept_db_after(sub)
+
+
 def build_cli() -> click.Group:
     """The command group with every command: the built-in command modules' and the installed
-    plugins', all added through `register_commands`."""
+    plugins', all added through `register_commands`, each taking `--db` after its name too."""
     from plugins.manager import add_plugin_commands
 
     add_plugin_commands(cli)
+    for command in cli.commands.values():
+        accept_db_after(command)
     return cli
 
 

@@ -60,7 +60,7 @@ def demo(ctx: click.Context) -> None:
 
     Uses the file given with --db (which must be empty or new), else a temporary one.
     """
-    db = ctx.obj.db if ctx.parent and ctx.parent.params.get("db") else None
+    db = ctx.obj.db if ctx.obj.db_given else None
     with tempfile.TemporaryDirectory() as tmp:
         # a database URL (postgresql://...) is not a path: Path() would fold its "//"
         path = (db if "://" in db else Path(db)) if db else Path(tmp) / "brvt-2020.db"

@@ -8,7 +8,7 @@ import click
 
 from plugins import hookimpl
 from ictindex import output
-from ictindex.cli import FORMATS, YEAR, Context, actor_option, handle_errors, pass_ctx
+from ictindex.cli import FORMATS, FORMATS_CSV, YEAR, Context, actor_option, handle_errors, pass_ctx
 from plugins.manager import ENV_VAR, get_registry, list_methodologies, list_plugin_status, show_methodology
 
 
@@ -47,7 +47,7 @@ def _status(row: dict) -> str:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("--format", "fmt", type=FORMATS_CSV, default="table", show_default=True)
 @click.pass_context
 @handle_errors
 def methodologies(ctx: click.Context, fmt: str) -> None:
@@ -62,7 +62,10 @@ def methodologies(ctx: click.Context, fmt: str) -> None:
     for m in rows:
         tiers = "; ".join(f"{name} {t['scale']} ({len(t['components'])} components)"
                           for name, t in m["tiers"].items())
-        lines.append((m["id"], m["title"], tiers, m["hash"][:12]))
+        lines.append((m["id"], m["title"], tiers, m["hash"] if fmt == "csv" else m["hash"][:12]))
+    if fmt == "csv":
+        click.echo(output.to_csv(["edition", "title", "tiers", "hash"], lines), nl=False)
+        return
     click.echo(output.table(["edition", "title", "tiers", "hash"], lines))
 
 
@@ -93,6 +96,10 @@ def methodologies_show(edition: str, fmt: str) -> None:
                 rows.append(("  " + cr["code"], "  " + cr["name_vi"], cr["rule"],
                              ", ".join(cr["indicators"]), cr["max"]))
         click.echo(output.table(["code", "name", "rule", "indicators", "max"], rows, right=[4]))
+    click.echo("\nindicators")
+    click.echo(output.table(["code", "name", "type", "unit", "range", "allowed values"],
+                            [(i["code"], i["name_vi"], i["type"], i["unit"], i["range"],
+                              i["allowed"]) for i in m["indicators"]]))
 
 
 @click.command()

@@ -12,7 +12,7 @@ from events.merkle import Checkpoint
 from events.note import NoteError, open_checkpoint, sign_checkpoint
 from plugins import hookimpl
 from ictindex import output
-from ictindex.cli import FORMATS, Context, handle_errors, pass_ctx
+from ictindex.cli import FORMATS, YEAR, Context, handle_errors, pass_ctx
 from ictindex.cli.tlog import load_signer, load_verifier
 from ictindex.errors import UsageError, file_problem
 
@@ -107,36 +107,80 @@ def _signed_checkpoint(path: str | None, verifier) -> Checkpoint:
 
 
 @click.command()
-@click.argument("event")
+@click.argument("event", required=False)
 @click.option("--checkpoint", "checkpoint_text", required=True, metavar="SIZE:ROOT",
               help="The published checkpoint to prove the event is in.")
+@click.option("--unit", default=None,
+              help="Prove every event of this unit for --year instead of one EVENT.")
+@click.option("--year", type=YEAR, default=None, help="With --unit: the year of its events.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @pass_ctx
 @handle_errors
-def prove(c: Context, event: str, checkpoint_text: str, fmt: str) -> None:
-    """Prove that EVENT (a seq or an event id) is in a published checkpoint.
+def prove(c: Context, event: str | None, checkpoint_text: str, unit: str | None,
+          year: int | None, fmt: str) -> None:
+    """Prove that EVENT (a seq or an event id) is in a published checkpoint, or with
+    `--unit U --year Y` every event of a unit for a year (one proof each).
 
     Prints the event's canonical bytes and the inclusion proof; anyone can check them with
-    SHA-256 alone (see docs/events.md).  Exit status 1 when the proof does not verify.
+    SHA-256 alone (see docs/events.md).  Exit status 1 when a proof does not verify.
     """
+    if (event is None) == (unit is None):
+        raise UsageError("give an EVENT to prove, or --unit and --year (not both)")
+    if (unit is None) != (year is None):
+        raise UsageError("--unit and --year go together" if unit is not None
+                         else "--year proves a unit's events: give --unit too")
     cp = _checkpoint(checkpoint_text)
+    if unit is not None:
+        _prove_unit(c, unit, year, cp, fmt)
+        return
     p = c.app.prove(event, cp)
-    ok, e, body, proof, problem = p.ok, p.event, p.body, p.proof, p.problem  # as printed
     if fmt == "json":
-        click.echo(output.to_json({"ok": ok, "checkpoint": str(cp), "event": body.decode(errors="replace"),
-                                   "proof": proof} | ({"problem": problem} if problem else {})))
+        click.echo(output.to_json(_proof_json(p)))
     else:
-        click.echo(f"event #{e.seq} {e.event_id}")
-        click.echo(f"bytes: {body.decode(errors='replace')}")
-        if problem:
-            click.echo(f"PROBLEM: {problem}")
-        click.echo(f"leaf hash: {proof.leaf_hash}")
-        click.echo(f"path ({len(proof.path)} hashes):")
-        for h in proof.path:
-            click.echo(f"  {h}")
-        click.echo(f"{'VERIFIED' if ok else 'NOT VERIFIED'}: event #{e.seq} "
-                   f"{'is' if ok else 'is not shown to be'} in checkpoint {cp}")
-    if not ok:
+        _print_proof(p)
+    if not p.ok:
+        sys.exit(1)
+
+
+def _proof_json(p) -> dict:
+    return ({"ok": p.ok, "checkpoint": str(p.checkpoint), "event": p.body.decode(errors="replace"),
+             "proof": p.proof} | ({"problem": p.problem} if p.problem else {}))
+
+
+def _print_proof(p) -> None:
+    ok, e, body, proof, problem, cp = p.ok, p.event, p.body, p.proof, p.problem, p.checkpoint
+    click.echo(f"event #{e.seq} {e.event_id}")
+    click.echo(f"bytes: {body.decode(errors='replace')}")
+    if problem:
+        click.echo(f"PROBLEM: {problem}")
+    click.echo(f"leaf hash: {proof.leaf_hash}")
+    click.echo(f"path ({len(proof.path)} hashes):")
+    for h in proof.path:
+        click.echo(f"  {h}")
+    click.echo(f"{'VERIFIED' if ok else 'NOT VERIFIED'}: event #{e.seq} "
+               f"{'is' if ok else 'is not shown to be'} in checkpoint {cp}")
+
+
+def _prove_unit(c: Context, unit: str, year: int, cp: Checkpoint, fmt: str) -> None:
+    u = c.app.prove_unit(unit, year, cp)
+    bad = [p for p in u.proofs if not p.ok]
+    if fmt == "json":
+        click.echo(output.to_json({
+            "ok": u.ok, "unit_id": u.unit_id, "year": u.year, "checkpoint": str(cp),
+            "proofs": [_proof_json(p) | {"seq": p.event.seq} for p in u.proofs],
+            "after_checkpoint": [e.seq for e in u.after]}))
+    else:
+        for p in u.proofs:
+            _print_proof(p)
+            click.echo("")
+        if u.after:
+            click.echo(f"recorded after the checkpoint (not in it): "
+                       + ", ".join(f"#{e.seq}" for e in u.after))
+        click.echo(f"{'VERIFIED' if u.ok else 'NOT VERIFIED'}: "
+                   f"{len(u.proofs) - len(bad)} of {len(u.proofs)} events of {unit} for {year} "
+                   f"are in checkpoint {cp}"
+                   + (f"; not shown: {', '.join(f'#{p.event.seq}' for p in bad)}" if bad else ""))
+    if not u.ok:
         sys.exit(1)
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 from msgspec import UNSET
 
+from events.types import PAYLOAD_TAGS, TIERS
 from ictindex import output
-from ictindex.cli import (FORMATS, YEAR, Context, actor_option, after_publication_options, handle_errors,
+from ictindex.cli import (FORMATS_CSV, YEAR, Context, actor_option, after_publication_options, handle_errors,
                           input_options, pass_ctx, reader_options)
 from plugins import hookimpl
 
@@ -81,6 +82,22 @@ def import_(c: Context, file: str, actor: str | None, delimiter: str, decimal_co
     click.echo(f"Recorded {len(events)} submission(s) from {file}" + _range(events))
 
 
+@click.command()
+@click.option("--year", type=YEAR, required=True)
+@click.option("--tier", type=click.Choice(list(TIERS)), required=True)
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@pass_ctx
+@handle_errors
+def template(c: Context, year: int, tier: str, file: str) -> None:
+    """Write the sheet the units fill in (FILE.xlsx or FILE.csv): Vietnamese headers, one
+    row per unit × indicator of the edition adopted for YEAR and TIER, with the indicator's
+    name, unit and allowed values, and an empty value column; `ictindex import` reads it back.
+    """
+    t = c.app.template(year, tier, file)
+    click.echo(f"Wrote {t.path}: {t.rows} rows ({t.units} units × {t.indicators} indicators "
+               f"of {t.edition}); fill in the column Giá trị, then `ictindex import {t.path}`")
+
+
 def _range(events) -> str:
     if not events:
         return " (nothing new: all already recorded)"
@@ -142,20 +159,34 @@ def retract(c: Context, event: str, reason: str, authority: str, actor: str | No
 
 @click.command()
 @click.option("--year", type=YEAR, default=None)
-@click.option("--unit", default=None)
+@click.option("--unit", default=None, help="Only the events of this unit (its id).")
 @click.option("--indicator", default=None)
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("--since", default=None, metavar="POINT",
+              help="Only the events after this point: a seq, a date or UTC time, or "
+                   "published (the latest publication event of --year).")
+@click.option("--until", default=None, metavar="POINT",
+              help="Only the events up to this as-of point (as --since).")
+@click.option("--type", "types", multiple=True, type=click.Choice(sorted(PAYLOAD_TAGS.values())),
+              help="Only the events of this type (repeatable).")
+@click.option("--limit", type=click.IntRange(0), default=None, help="At most this many events.")
+@click.option("--format", "fmt", type=FORMATS_CSV, default="table", show_default=True)
 @pass_ctx
 @handle_errors
-def log(c: Context, year: int | None, unit: str | None, indicator: str | None, fmt: str) -> None:
-    """List events, oldest first."""
-    events = list(c.app.log(year=year, unit_id=unit, indicator=indicator))
+def log(c: Context, year: int | None, unit: str | None, indicator: str | None, since: str | None,
+        until: str | None, types: tuple[str, ...], limit: int | None, fmt: str) -> None:
+    """List events, oldest first (--since and --until: after one point, up to another)."""
+    events = list(c.app.log(year=year, unit_id=unit, indicator=indicator, since=since,
+                            until=until, types=types, limit=limit))
     if fmt == "json":
         click.echo(output.to_json(events))
         return
     rows = [(e.seq, e.recorded_at.strftime("%Y-%m-%d %H:%M:%S"), e.actor,
              type(e.payload).__struct_config__.tag, _summary(e.payload)) for e in events]
-    click.echo(output.table(["seq", "recorded (UTC)", "actor", "type", "what"], rows, right=[0]))
+    headers = ["seq", "recorded (UTC)", "actor", "type", "what"]
+    if fmt == "csv":
+        click.echo(output.to_csv(headers, rows), nl=False)
+        return
+    click.echo(output.table(headers, rows, right=[0]))
 
 
 def _summary(p) -> str:
@@ -172,5 +203,5 @@ def _summary(p) -> str:
 @hookimpl
 def register_commands(cli: click.Group) -> None:
     # `units` (with its `import` here) is registered by ictindex.cli.units, with its changes
-    for command in (init, import_, submit, correct, retract, log):
+    for command in (init, import_, template, submit, correct, retract, log):
         cli.add_command(command)

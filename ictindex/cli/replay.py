@@ -17,7 +17,7 @@ from plugins import hookimpl
 from ictindex import output, replay
 from ictindex.cli.tlog import load_signer
 from ictindex.errors import UsageError
-from ictindex.cli import FORMATS, YEAR, Context, actor_option, handle_errors, pass_ctx
+from ictindex.cli import FORMATS, FORMATS_CSV, YEAR, Context, actor_option, handle_errors, pass_ctx
 
 TIER = click.Choice(list(TIERS))
 
@@ -71,8 +71,7 @@ def ranking_json(ranking: Ranking) -> dict:
 @click.option("--as-of", "as_of", default="now", show_default=True,
               help="now, published, a seq, a date or a UTC time.")
 @replay_options
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
-              show_default=True)
+@click.option("--format", "fmt", type=FORMATS_CSV, default="table", show_default=True)
 @pass_ctx
 @handle_errors
 def rank(c: Context, year: int, tier: str, as_of: str, edition: str | None,
@@ -120,8 +119,7 @@ def rank(c: Context, year: int, tier: str, as_of: str, edition: str | None,
 @click.option("--year", type=YEAR, required=True)
 @click.option("--as-of", "as_of", default="now", show_default=True)
 @replay_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @pass_ctx
 @handle_errors
 def explain(c: Context, unit: str, year: int, as_of: str, edition: str | None,
@@ -138,7 +136,7 @@ def explain(c: Context, unit: str, year: int, as_of: str, edition: str | None,
 @click.option("--from", "old", required=True, help="The earlier as-of point (e.g. published).")
 @click.option("--to", "new", default="now", show_default=True)
 @replay_options
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("--format", "fmt", type=FORMATS_CSV, default="table", show_default=True)
 @pass_ctx
 @handle_errors
 def diff(c: Context, year: int, tier: str, old: str, new: str, edition: str | None,
@@ -146,7 +144,20 @@ def diff(c: Context, year: int, tier: str, old: str, new: str, edition: str | No
     """Units whose points or rank changed between two as-of points, and the events why."""
     d = c.app.diff(year, tier, old=old, new=new, edition=edition,
                    allow_changed_edition=allow_changed_edition)
+    if fmt == "csv":
+        click.echo(output.to_csv(*diff_rows(d)), nl=False)
+        return
     click.echo(output.to_json(d) if fmt == "json" else render_diff_text(d).rstrip("\n"))
+
+
+def diff_rows(d) -> tuple[list[str], list[tuple]]:
+    """One row per unit whose points or rank changed: what `diff --format csv` prints."""
+    headers = ["unit_id", "name", "group", "old_rank", "new_rank", "old_total", "new_total",
+               "delta", "causes", "events"]
+    rows = [(c.unit_id, c.name, c.group or "", c.old_rank, c.new_rank, c.old_total, c.new_total,
+             c.delta, " ".join(c.causes), " ".join(str(e.seq) for e in c.events))
+            for c in d.changes]
+    return headers, rows
 
 
 @click.command()
