@@ -10,7 +10,13 @@ consistency proof or the root at any past size reads O(log n) hashes (`Reader`),
 for byte what `events.merkle` computes from every leaf (`merkle.inclusion_path`).
 
 Derived data: it can be dropped (the next append rebuilds it from the stored leaf hashes; until
-then proofs read every leaf) and `verify` recomputes it from the leaves (`problems`).
+then proofs read every leaf) and `verify` recomputes it from the leaves (`problems`, or `Check`
+inside verify's own pass).
+
+The table `merkle_tiles_seal` records, in the same transaction, the size the tiles were written
+for and SQLite's schema cookie as that transaction leaves it (`sealed_size`): the store serves a
+proof from the tiles without counting the log's rows when the log still ends there and nobody
+changed the schema since (dropping the append-only triggers to delete or rewrite a row does).
 """
 
 from __future__ import annotations
@@ -29,10 +35,49 @@ SCHEMA = (f"CREATE TABLE IF NOT EXISTS {TABLE} (level INTEGER NOT NULL, idx INTE
           " hashes BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID")
 declare_derived(SCHEMA)
 _PUT = f"INSERT OR REPLACE INTO {TABLE} (level, idx, hashes) VALUES (?, ?, ?)"
+SEAL = "merkle_tiles_seal"
+SEAL_SCHEMA = (f"CREATE TABLE IF NOT EXISTS {SEAL} (id INTEGER PRIMARY KEY CHECK (id = 1),"
+               " size INTEGER NOT NULL, schema_version INTEGER NOT NULL)")
+declare_derived(SEAL_SCHEMA)
 
 
 def ensure(conn: sqlite3.Connection) -> None:
     conn.execute(SCHEMA)
+    conn.execute(SEAL_SCHEMA)
+
+
+def _seal(conn: sqlite3.Connection, size: int, unbroken: bool) -> None:
+    """Record `size` with the schema cookie, last in the append's transaction (a table created
+    after it in the same transaction only makes the next proof count the rows once).
+
+    `unbroken`: the seal stood at the log's end when the append began.  Otherwise the schema
+    changed since the last append (or there was no seal): the rows are counted once here, and a
+    log whose rows are not numbered 1..N gets no seal, so that its proofs keep counting and
+    refusing after appends made on top of a deletion."""
+    if conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)",
+                    (SEAL, _EVENTS)).fetchone()[0] != 2:
+        return  # not a log's file, or `ensure` never ran: no seal, proofs count the rows
+    if not unbroken:
+        n, lo, hi = conn.execute(f"SELECT count(*), min(seq), max(seq) FROM {_EVENTS}").fetchone()
+        if n != size or (n and (lo, hi) != (1, size)):
+            conn.execute(f"DELETE FROM {SEAL}")
+            return
+    (version,) = conn.execute("PRAGMA schema_version").fetchone()
+    conn.execute(f"INSERT OR REPLACE INTO {SEAL} (id, size, schema_version) VALUES (1, ?, ?)",
+                 (size, version))
+
+
+def sealed_size(conn: sqlite3.Connection) -> int | None:
+    """The size the tiles were last written for, if the schema is still as that append left
+    it and the tiles still end there; None otherwise (the caller then counts the rows).  O(log n):
+    a schema change is one integer in the file's header, the tiles' end one index probe."""
+    try:
+        row = conn.execute(f"SELECT size, schema_version FROM {SEAL} WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:  # no seal table: a log written before it existed
+        return None
+    if row is None or conn.execute("PRAGMA schema_version").fetchone()[0] != row[1]:
+        return None
+    return row[0] if stored_size(conn) == row[0] else None
 
 
 def _present(conn: sqlite3.Connection) -> bool:
@@ -58,6 +103,7 @@ class Writer:
 
     def __init__(self, size: int, pending: list[list[bytes]]) -> None:
         self.size = size
+        self.sealed = False  # `resume` found the seal standing at `size` (see `_seal`)
         self._pending = pending  # per level, the hashes of its partial (rightmost) tile
         self._full: list[tuple[int, int, bytes]] = []
 
@@ -115,7 +161,9 @@ def resume(conn: sqlite3.Connection, size: int) -> Writer | None:
             blob = row[0]
         pending.append(split(blob))
         level += 1
-    return Writer(size, pending)
+    writer = Writer(size, pending)
+    writer.sealed = sealed_size(conn) == size
+    return writer
 
 
 def advance(conn: sqlite3.Connection, writer: Writer | None) -> None:
@@ -126,6 +174,7 @@ def advance(conn: sqlite3.Connection, writer: Writer | None) -> None:
         writer = Writer(0, [])
         writer.extend(_leaf_hashes(conn))
     writer.flush(conn)
+    _seal(conn, writer.size, writer.sealed)
 
 
 def _leaf_hashes(conn: sqlite3.Connection) -> list[bytes]:
@@ -228,5 +277,6 @@ def reader(conn: sqlite3.Connection, size: int) -> Reader | None:
     return Reader(conn, size) if covered is not None and covered >= size else None
 
 
-__all__ = ["HEIGHT", "SCHEMA", "TABLE", "WIDTH", "Reader", "Writer", "advance", "ensure",
-           "expected", "path", "problems", "reader", "resume", "split", "stored_size"]
+__all__ = ["HEIGHT", "SCHEMA", "SEAL", "SEAL_SCHEMA", "TABLE", "WIDTH", "Check", "Reader",
+           "Writer", "advance", "ensure", "expected", "path", "problems", "reader", "resume",
+           "sealed_size", "split", "stored_size"]
