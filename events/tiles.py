@@ -214,6 +214,75 @@ def problems(conn: sqlite3.Connection, leaf_hashes: Sequence[bytes]) -> list[str
     return out
 
 
+class Check:
+    """`problems` inside verify's own pass: fed the leaf hashes it recomputes from the bodies,
+    in order, it compares each level-0 tile as it completes and keeps the tile's root (the pass
+    hands it over when it hashed that very subtree), so the levels above cost one hash per 256
+    leaves and no leaf hash is read a second time.  Meaningful once every row checked out."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self.active = bool(stored_size(conn))  # no tiles (dropped, or none yet): nothing to say
+        self._tail = bytearray()
+        self._roots: list[bytes] = []  # level 1: the roots of the full level-0 tiles
+        self._wrong: set[int] = set()  # level-0 tiles whose stored hashes differ
+
+    def extend(self, blob: bytes, root: bytes | None = None) -> None:
+        """`blob`: the next leaf hashes, concatenated; `root`: their Merkle root when they are
+        exactly one whole tile (the caller hashed it anyway)."""
+        if not self.active:
+            return
+        full = WIDTH * HASH_SIZE
+        if root is not None and not self._tail and len(blob) == full:
+            self._tile(blob, root)
+            return
+        self._tail += blob
+        while len(self._tail) >= full:
+            tile = bytes(self._tail[:full])
+            del self._tail[:full]
+            self._tile(tile, subtree_root(split(tile)))
+
+    def _tile(self, blob: bytes, root: bytes) -> None:
+        idx = len(self._roots)
+        self._roots.append(root)
+        if self._stored(0, idx) not in (None, blob):
+            self._wrong.add(idx)
+
+    def _stored(self, level: int, idx: int) -> bytes | None:
+        row = self._conn.execute(f"SELECT hashes FROM {TABLE} WHERE level = ? AND idx = ?",
+                                 (level, idx)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def problems(self) -> list[str]:
+        """What `problems` says of the leaves fed, in the same words and order."""
+        if not self.active:
+            return []
+        widths = {(0, i): WIDTH for i in range(len(self._roots))}
+        if self._tail:
+            idx = len(self._roots)
+            widths[0, idx] = len(self._tail) // HASH_SIZE
+            if self._stored(0, idx) not in (None, bytes(self._tail)):
+                self._wrong.add(idx)
+        upper = {(level + 1, i): h for level, i, h in expected(self._roots)}
+        widths.update({k: len(h) // HASH_SIZE for k, h in upper.items()})
+        out = []
+        seen = set()
+        for level, idx, length in self._conn.execute(
+                f"SELECT level, idx, length(hashes) FROM {TABLE} ORDER BY level, idx"):
+            seen.add((level, idx))
+            if (level, idx) not in widths:
+                out.append(f"merkle tile {path(level, idx, length // HASH_SIZE)}: the log has no "
+                           "such tile")
+            elif (idx in self._wrong) if level == 0 else self._stored(level, idx) != upper[level, idx]:
+                out.append(f"merkle tile {path(level, idx, widths[level, idx])}: its hashes are "
+                           "not those recomputed from the leaves")
+        for level, idx in sorted(widths.keys() - seen):
+            out.append(f"merkle tile {path(level, idx, widths[level, idx])} is missing")
+        if out:
+            out.append(f"(the table {TABLE} is derived: drop it and the next append rebuilds it)")
+        return out
+
+
 def path(level: int, index: int, width: int = WIDTH) -> str:
     """The tile's path in C2SP tlog-tiles: tile/<L>/<N>[.p/<W>], N in groups of three digits
     (x001/x234/067)."""
