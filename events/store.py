@@ -41,7 +41,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import msgspec
 import sqlite_utils
 
-from . import frontier, merkle, tiles
+from . import frontier, indexcheck, merkle, tiles
 from .canonical import GENESIS_PREV_HASH, LEAF_PREFIX, decode_event, parse_time_key, time_key
 from .checks import check_payload
 from .interface import (
@@ -194,10 +194,40 @@ _NO_OFFSET = dt.timedelta(0)
 def _storage_problems(conn: sqlite3.Connection) -> list[str]:
     problems = [f"schema: {d}" for d in differences(conn)]
     if conn.execute(f"SELECT 1 FROM sqlite_master WHERE name = '{TABLE}'").fetchone():
-        for (line,) in conn.execute(f"PRAGMA integrity_check({TABLE})"):
-            if line != "ok":
-                problems.append(f"storage: {line}")
+        problems += [f"storage: {p}" for p in indexcheck.check(conn)]
     return problems
+
+
+class StorageCheck:
+    """`EventStore.check_storage` split for `verify`: the schema and the indexes' half of the
+    index check (`scan`, on a connection of its own: safe in a thread for a log in a file),
+    the table's half fed by verify's pass (`table`), then `problems`."""
+
+    def __init__(self, conn: sqlite3.Connection, file: str | None) -> None:
+        self._conn = conn
+        self._file = file
+        self.table = indexcheck.Check(indexcheck.indexes(conn))
+        self._scanned: tuple[list[str], dict[str, tuple[int, int]]] | None = None
+
+    def scan(self) -> None:
+        if self._file is None:
+            self._scanned = self._scan(self._conn)
+            return
+        conn = sqlite3.connect(f"{Path(self._file).resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            self._scanned = self._scan(conn)
+        finally:
+            conn.close()
+
+    def _scan(self, conn: sqlite3.Connection) -> tuple[list[str], dict[str, tuple[int, int]]]:
+        return [f"schema: {d}" for d in differences(conn)], self.table.scan(conn)
+
+    def problems(self) -> list[str]:
+        """What `check_storage` would say, once the pass fed every row to `table`."""
+        if self._scanned is None:
+            self.scan()
+        schema, through = self._scanned
+        return schema + [f"storage: {p}" for p in self.table.problems(through)]
 
 
 class EventStore:
@@ -750,14 +780,22 @@ class EventStore:
         """The stored subtree hashes of the first `size` events, for proofs in O(log n), when
         they stand exactly at the log's end and its rows are numbered 1..N; otherwise None, and
         the proof is computed from every leaf, with `leaf_hashes`' refusals.  A proof from a
-        tampered tile cannot mislead: it fails against the published root it is checked with."""
-        # a lone min(), max() or count() each is answered from an index or the b-tree's pages
-        lo, hi, n = self.db.execute(
-            f"SELECT (SELECT min(seq) FROM {TABLE}), (SELECT max(seq) FROM {TABLE}), "
-            f"(SELECT count(*) FROM {TABLE})").fetchone()
+        tampered tile cannot mislead: it fails against the published root it is checked with.
+
+        "Numbered 1..N" without counting the rows: min and max of seq (two probes of the
+        primary key) and the tiles' seal (`tiles.sealed_size`: the size the last append wrote,
+        with the schema unchanged since, so no trigger was dropped to delete or renumber a row).
+        Without a seal standing, the rows are counted (O(n), as before the seal)."""
+        # a lone min() or max() is one probe of the primary key; count() reads an index
+        lo, hi = self.db.execute(
+            f"SELECT (SELECT min(seq) FROM {TABLE}), (SELECT max(seq) FROM {TABLE})").fetchone()
         last = hi or 0
-        if n != last or (n and lo != 1) or tiles.stored_size(self.db.conn) != last:
+        if (last and lo != 1) or tiles.stored_size(self.db.conn) != last:
             return None
+        if tiles.sealed_size(self.db.conn) != last:
+            (n,) = self.db.execute(f"SELECT count(*) FROM {TABLE}").fetchone()
+            if n != last:
+                return None
         if size is None:
             size = last
         if not 0 <= size <= last:
@@ -789,17 +827,22 @@ class EventStore:
     def tile_problems(self) -> list[str]:
         return tiles.problems(self.db.conn, self.leaf_hashes())
 
+    def tile_check(self) -> tiles.Check:
+        """`tile_problems` for `verify` to feed with the leaf hashes it recomputes anyway."""
+        return tiles.Check(self.db.conn)
+
     def check_storage(self) -> list[str]:
         """What is wrong with the database itself, beyond its rows (empty: nothing).
 
-        The schema must be a log's (`events.schema.differences`), and SQLite's own check of the
-        events table and every index on it must pass: an index that misses or misplaces a row
-        (a hand edit with `writable_schema`) hides it from the queries that read through the
-        index (a year's replay, the registry, lookups by event id or key) while a full scan,
-        which `verify` does, still sees it.
+        The schema must be a log's (`events.schema.differences`), and every index on the
+        events table must hold exactly the table's rows (`events.indexcheck`): an index that
+        misses or misplaces a row (a hand edit with `writable_schema`) hides it from the queries
+        that read through the index (a year's replay, the registry, lookups by event id or key)
+        while a full scan, which `verify` does, still sees it.
 
         For a log in a file, safe to call from another thread: the check runs on a connection
-        of its own (read-only), so `verify` runs it beside its own pass."""
+        of its own (read-only).  `verify` uses `storage_check` instead, which takes the table's
+        half from its own pass."""
         path = self._file
         if path is None:
             return _storage_problems(self.db.conn)
@@ -808,6 +851,10 @@ class EventStore:
             return _storage_problems(conn)
         finally:
             conn.close()
+
+    def storage_check(self) -> StorageCheck:
+        """`check_storage` in parts, for `verify` to feed the rows it reads anyway."""
+        return StorageCheck(self.db.conn, self._file)
 
     def inclusion_proof(self, seq: int, size: int | None = None) -> InclusionProof:
         """Proof that event `seq` is among the first `size` events (the whole log by default)."""
@@ -925,4 +972,5 @@ def _sqlite_problem(error: BaseException) -> str | None:
 register_problem_reader(_sqlite_problem)
 
 
-__all__ = ["EventStore", "PUBLISHED_TABLE", "ensure_schema", "new_event_id", "utc_now"]
+__all__ = ["EventStore", "PUBLISHED_TABLE", "StorageCheck", "ensure_schema", "new_event_id",
+           "utc_now"]

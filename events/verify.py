@@ -52,7 +52,8 @@ from .canonical import (
     time_key,
 )
 from .interface import EventLog
-from .merkle import Checkpoint, RootAccumulator, subtree_root
+from .merkle import HASH_SIZE, Checkpoint, RootAccumulator, subtree_root
+from .tiles import WIDTH, Check
 from .types import PAYLOAD_TAGS, SCHEMA_VERSION, Event
 from .upcast import UPCASTERS
 
@@ -60,8 +61,10 @@ from .upcast import UPCASTERS
 # perfect Merkle subtree, hashed level by level instead of leaf by leaf.  Small enough that a
 # chunk's rows, decoded events and hashes stay in the CPU's caches between the passes: 128 rows
 # take ~20 % less CPU over a national log than 4,096 (the passes' own overhead shows below 64).
-CHUNK_BITS = 7
+# 256 (= tiles.HEIGHT): a whole chunk is one level-0 tile, and its root the pass's own.
+CHUNK_BITS = 8
 CHUNK = 1 << CHUNK_BITS
+_TILE_BYTES = WIDTH * HASH_SIZE
 
 
 class VerifyReport(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -105,13 +108,14 @@ class VerifyReport(msgspec.Struct, frozen=True, omit_defaults=True):
 
 
 def verify(store: EventLog, checkpoint: Checkpoint | str | None = None, *,
-           parallel: bool = True) -> VerifyReport:
+           parallel: bool = True, tiles: Check | None = None) -> VerifyReport:
     """Recompute everything from the stored bytes; see the module docstring.
 
     Without a failure, the report's `size`/`root` are the log's recomputed checkpoint.  After a
     failure at seq k they describe the verified prefix, seqs 1..k-1.  `parallel`: let a
     forked process check the second half of a big log kept in a file (`verify_parallel`); the
-    report is the same either way.
+    report is the same either way.  `tiles`: fed every leaf hash the pass recomputes, in order
+    (`events.tiles.Check`; what it says counts only when the report is ok).
     """
     if isinstance(checkpoint, str):
         checkpoint = Checkpoint.parse(checkpoint)
@@ -131,14 +135,18 @@ def verify(store: EventLog, checkpoint: Checkpoint | str | None = None, *,
     from .verify_parallel import start as speculate
 
     second_half = speculate(store, store.last_seq(), want) if parallel else None
-    # SQLite's check of the table and its indexes runs in C without the GIL: for a log in a
-    # file, in a thread (its own connection, started after the fork above) beside the rows'.
-    if getattr(store, "path", None):
+    # The SQLite store's check of its schema and indexes (`events.indexcheck`) takes the
+    # table's half from this pass; its scans through the indexes run on a connection of their
+    # own: for a log in a file, in a thread (started after the fork above) beside the rows'.
+    make_check = getattr(store, "storage_check", None)
+    parts = make_check() if make_check is not None else None
+    columns = parts.table.add_columns if parts is not None else None
+    storage_check = None
+    if parts is not None and getattr(store, "path", None):
         pool = ThreadPoolExecutor(1)
-        storage_check = pool.submit(store.check_storage)
+        storage_check = pool.submit(parts.scan)
         pool.shutdown(wait=False)
-    else:
-        storage_check = None
+    elif parts is None:
         storage = store.check_storage()
 
     while bad_seq is None or acc.size < want:
@@ -147,14 +155,18 @@ def verify(store: EventLog, checkpoint: Checkpoint | str | None = None, *,
             second_half = None
             if (got is not None and (got.assumed_prev, got.assumed_time) == (prev, last_time)
                     and seen_ids.isdisjoint(got.ids)):
-                for root, digests in got.chunks:
+                for root, blob in got.chunks:
+                    if tiles is not None:
+                        tiles.extend(blob, root if len(blob) == _TILE_BYTES else None)
                     if root is not None:
                         acc.append_subtree(CHUNK_BITS, root)
                         continue
-                    for digest in digests:
-                        acc.append(digest)
+                    for i in range(0, len(blob), HASH_SIZE):
+                        acc.append(blob[i:i + HASH_SIZE])
                         if acc.size == want:
                             checkpoint_root = acc.root()
+                if parts is not None:
+                    parts.table.merge(got.rows, got.sums)
                 seen_ids.update(got.ids)
                 prev, last_time = got.prev, got.last_time
                 rows_left = iter(store.stored_rows(got.stop))
@@ -162,12 +174,15 @@ def verify(store: EventLog, checkpoint: Checkpoint | str | None = None, *,
         if not rows:
             break
         if bad_seq is None:
-            fast = check_chunk(rows, acc.size + 1, prev, last_time, seen_ids, times_of)
+            fast = check_chunk(rows, acc.size + 1, prev, last_time, seen_ids, times_of, columns)
             if fast is not None:
                 digests, prev, last_time = fast
                 whole = len(rows) == CHUNK and acc.size % CHUNK == 0
+                root = subtree_root(digests) if whole else None
+                if tiles is not None:
+                    tiles.extend(b"".join(digests), root if len(rows) == WIDTH else None)
                 if whole and not acc.size < want <= acc.size + CHUNK:
-                    acc.append_subtree(CHUNK_BITS, subtree_root(digests))
+                    acc.append_subtree(CHUNK_BITS, root)
                 else:
                     for digest in digests:
                         acc.append(digest)
@@ -175,6 +190,9 @@ def verify(store: EventLog, checkpoint: Checkpoint | str | None = None, *,
                             checkpoint_root = acc.root()
                 continue
         # Row by row: the fast pass found something (or cannot tell), or a failure came before.
+        if bad_seq is None and parts is not None:
+            parts.table.add_rows(rows)  # the whole chunk: what follows a failure counts not
+        leaves = []
         for row in rows:
             body = row.body
             shape = None
@@ -192,16 +210,22 @@ def verify(store: EventLog, checkpoint: Checkpoint | str | None = None, *,
                 else:
                     bad_seq, reason = acc.size + 1, problem
                     good = (acc.size, acc.root())
-            acc.append(digest.digest())
+            leaves.append(digest.digest())
+            acc.append(leaves[-1])
             if acc.size == want:
                 checkpoint_root = acc.root()
             if bad_seq is not None and acc.size >= want:
                 break  # past the first failure, rows are read only to check the checkpoint's root
+        if tiles is not None and bad_seq is None:
+            tiles.extend(b"".join(leaves))
 
     if second_half is not None:  # a failure before the middle: its work is not needed
         second_half.cancel()
     if storage_check is not None:
-        storage = storage_check.result()
+        storage_check.result()
+    if parts is not None:
+        # after a failure the pass fed only part of the table: the stand-alone check then
+        storage = parts.problems() if bad_seq is None else store.check_storage()
     if bad_seq is None:
         good = (acc.size, acc.root())
     check_ok: bool | None = None
@@ -314,14 +338,16 @@ _UTC = {dt.timezone.utc}  # msgspec decodes every zero offset (Z, +00:00) to thi
 _YEAR_TYPES = frozenset({int, type(None)})
 
 
-def check_chunk(rows, first, prev, last_time, seen_ids, times_of):  # noqa: PLR0911
+def check_chunk(rows, first, prev, last_time, seen_ids, times_of, columns=None):  # noqa: PLR0911
     """`(leaf digests, last leaf hex, last recorded_at)` if every row checks out, else None.
 
     Each comparison below is one check of `_check_row` over the whole chunk at once; None
-    means only "look row by row", never "broken".  `seen_ids` changes only on success.
+    means only "look row by row", never "broken".  `seen_ids` changes only on success, and
+    `columns` (the table's half of `events.indexcheck`) is called with the chunk's columns.
     """
     n = len(rows)
-    seqs, ids, times, actors, types, years, units, indicators, keys, bodies, hashes = zip(*rows)
+    cols = tuple(zip(*rows))
+    seqs, ids, times, actors, types, years, units, indicators, keys, bodies, hashes = cols
     if set(map(type, bodies)) != {bytes} or seqs != tuple(range(first, first + n)):
         return None
     if not _YEAR_TYPES.issuperset(map(type, years)):
@@ -360,6 +386,8 @@ def check_chunk(rows, first, prev, last_time, seen_ids, times_of):  # noqa: PLR0
     if len(new_ids) != n or not seen_ids.isdisjoint(new_ids):
         return None
     seen_ids |= new_ids
+    if columns is not None:
+        columns(cols)
     return digests, leaves[-1], times[-1]
 
 

@@ -17,18 +17,23 @@ ratios; seconds are medians of `repeat` runs.  For import the ratio is of rates.
 - one correction → its new ranking and diff (validated against the warm state, appended, the
   projections updated in the same transaction, `engine.diff.diff`) / the cold replay (target ≤ 1 %);
 - explain of one unit (from the warm scores) / the replay floor;
-- verify of the whole log (`events.verify.verify`) / the least any Merkle verification does:
-  read every body, hash every leaf and every interior node (≈ 2n SHA-256 calls, issue 18); the
-  ratio to the former floor (every body and its leaf hash only) and the seconds of SQLite's
-  integrity check, which verify runs in a thread beside its pass, are reported with it;
-- the stored tiles' check (`events.tiles.problems`, what `ictindex verify` adds) / that floor;
+- verify of the whole log as `ictindex verify` checks it (`events.verify.verify` with the
+  stored tiles checked inside its pass, `EventStore.tile_check`) / the least any Merkle
+  verification does: read every body, hash every leaf and every interior node (≈ 2n SHA-256
+  calls, issue 18); reported with it: the same in one process (`one_process_ratio`), the ratio
+  to the former floor (every body and its leaf hash only), the seconds of the stand-alone
+  storage check (`EventStore.check_storage`: schema and indexes, `events.indexcheck`) and of
+  SQLite's `PRAGMA integrity_check(events)`, which verify ran beside its pass before issue 18;
 - tile writing: the `events.tiles.Writer` work over the imported leaves / the import;
 - prove, a consistency proof (half the log to all of it) and the root at a past size (half
   the log) from the stored tiles / the same from every leaf (the O(n) way of before issue 18,
-  still that of a checkpoint shown, which never comes from a derived table);
+  still that of a checkpoint shown, which never comes from a derived table); `sealed` says
+  whether the tiles' seal let them skip counting the rows;
 - peak memory (VmHWM of a fresh process) of a cold replay / of the floor;
 - with `years > 1`: the cold replay of the last year / the same year replayed from a log that
-  holds only that year (target ≤ 1.2);
+  holds only that year (target ≤ 1.2); and prove, the consistency proof and the past root of
+  this log / the same of that one-year log, measured alternately in this run (`*_vs_one_year`,
+  target ≤ 2: O(log n));
 - robustness of the year: `ictindex robustness` with 1,000 samples of ±20 % weight variation
   for every tier of the last year, from a fresh app / the cold replay (target ≤ 20);
 - robustness of a province's communes: the same over the commune tier of the BR-VT 2020 sample
@@ -68,7 +73,11 @@ TARGETS = {
     "memory": ("≤", 2.0),
     "year_of_multi_year_log": ("≤", 1.2),
     "robustness_year": ("≤", 20.0),
+    "prove_vs_one_year": ("≤", 2.0),
+    "consistency_proof_vs_one_year": ("≤", 2.0),
+    "past_root_vs_one_year": ("≤", 2.0),
 }
+PROOF_RUNS = 30  # per repetition: a proof takes milliseconds
 ROBUSTNESS_SAMPLES = 1000
 PROVINCE_COMMUNES_SECONDS = 5.0
 
@@ -391,19 +400,26 @@ def run_bench(*, units: int = 1000, indicators: int | None = None, years: int = 
 
         progress("verify")
         app.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        verify_s, vfloor_s, ratio, report = _paired(lambda: verify_log(app.store),
-                                                    lambda: floor_verify_tree(db_path), repeat)
-        _, old_floor_s, old_ratio, _ = _paired(lambda: verify_log(app.store),
-                                               lambda: floor_verify(db_path), repeat)
+
+        def verify_all(parallel: bool = True) -> bool:
+            check = app.store.tile_check()
+            return verify_log(app.store, parallel=parallel, tiles=check).ok and not check.problems()
+
+        verify_s, vfloor_s, ratio, ok = _paired(verify_all, lambda: floor_verify_tree(db_path),
+                                                repeat)
+        one_s, _, one_ratio, _ = _paired(lambda: verify_all(False),
+                                         lambda: floor_verify_tree(db_path), repeat)
+        _, old_floor_s, old_ratio, _ = _paired(verify_all, lambda: floor_verify(db_path), repeat)
         storage_s, _ = _median(app.store.check_storage, repeat)
-        phases.append(_phase("verify", verify_s, vfloor_s, ratio, ok=report.ok,
+        integrity_s, _ = _median(lambda: app.store.db.execute(
+            f"PRAGMA integrity_check({TABLE})").fetchall(), repeat)
+        phases.append(_phase("verify", verify_s, vfloor_s, ratio, ok=ok,
+                             one_process_seconds=round(one_s, 6),
+                             one_process_ratio=round(one_ratio, 4),
                              old_floor_seconds=round(old_floor_s, 6),
                              old_floor_ratio=round(old_ratio, 4),
-                             storage_check_seconds=round(storage_s, 6)))
-        check_s, problems = _median(
-            lambda: tiles.problems(app.store.db.conn, app.store.leaf_hashes()), repeat)
-        phases.append(_phase("verify_tiles", check_s, vfloor_s, check_s / vfloor_s,
-                             ok=not problems))
+                             storage_check_seconds=round(storage_s, 6),
+                             integrity_check_seconds=round(integrity_s, 6)))
         phases += proof_phases(app.store, repeat)
 
         progress("peak memory")
@@ -421,6 +437,10 @@ def run_bench(*, units: int = 1000, indicators: int | None = None, years: int = 
             many_s, one_s, ratio, _ = _paired(lambda: cold_replay(db_path, year),
                                               lambda: cold_replay(one, year), repeat)
             phases.append(_phase("year_of_multi_year_log", many_s, one_s, ratio))
+            from events.store import EventStore
+
+            with EventStore(one, read_only=True) as small:
+                phases += proofs_against(app.store, small, repeat)
         phases += robustness_phases(db_path, year, cold_s, repeat, tmp, progress)
         app.close()
         return {
@@ -437,10 +457,32 @@ def run_bench(*, units: int = 1000, indicators: int | None = None, years: int = 
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _proofs(store: Any) -> list[tuple[str, Callable[[], Any]]]:
+    """prove, a consistency proof and a past root of `store`, from its tiles."""
+    n = store.last_seq()
+    half = n // 2 + 1
+    return [("prove", lambda: store.inclusion_proof(half)),
+            ("consistency_proof", lambda: store.consistency_proof(half)),
+            ("past_root", lambda: tiles.Reader(store.db.conn, n).range_root(0, half))]
+
+
+def proofs_against(big: Any, small: Any, repeat: int) -> list[dict]:
+    """The proofs of `big` / the same of `small`, alternately, `PROOF_RUNS` × `repeat` pairs."""
+    out = []
+    for (name, fast), (_, slow) in zip(_proofs(big), _proofs(small)):
+        seconds, floor, ratio, _ = _paired(fast, slow, PROOF_RUNS * repeat)
+        out.append(_phase(f"{name}_vs_one_year", seconds, floor, ratio, events=big.last_seq(),
+                          one_year_events=small.last_seq(),
+                          sealed=tiles.sealed_size(big.db.conn) == big.last_seq(),
+                          one_year_sealed=tiles.sealed_size(small.db.conn) == small.last_seq()))
+    return out
+
+
 def proof_phases(store: Any, repeat: int) -> list[dict]:
     """prove, a consistency proof and a past root from the tiles / from every leaf."""
     n = store.last_seq()
     half = n // 2 + 1
+    sealed = tiles.sealed_size(store.db.conn) == n
     out = []
     for name, fast, slow in (
         ("prove", lambda: store.inclusion_proof(half),
@@ -450,9 +492,9 @@ def proof_phases(store: Any, repeat: int) -> list[dict]:
         ("past_root", lambda: tiles.Reader(store.db.conn, n).range_root(0, half),
          lambda: store.checkpoint(half)),
     ):
-        fast_s, _ = _median(fast, repeat)
+        fast_s, _ = _median(fast, PROOF_RUNS * repeat)
         slow_s, _ = _median(slow, repeat)
-        out.append(_phase(name, fast_s, slow_s, fast_s / slow_s, events=n))
+        out.append(_phase(name, fast_s, slow_s, fast_s / slow_s, events=n, sealed=sealed))
     return out
 
 
