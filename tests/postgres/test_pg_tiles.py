@@ -214,3 +214,19 @@ def test_the_schema_check_names_what_was_planted_on_the_tiles(plant, pg_url, pg_
         assert any(p.startswith(line) for p in store.check_storage()), store.check_storage()
     with pytest.raises(LogOpenError, match="not a log's"):
         PostgresEventLog(pg_url)
+
+
+def test_each_append_continues_the_stored_tiles(pg_url, monkeypatch):
+    """An append hashes only its own leaves into the tiles (it resumes from the partial tiles
+    stored), never the whole log again."""
+    fed = []
+    extend = tiles.Writer.extend
+    monkeypatch.setattr(tiles.Writer, "extend", lambda self, leaves: (
+        fed.append(len(leaves)), extend(self, leaves))[1])
+    with _open(pg_url) as store:
+        i = 0
+        for n in BATCHES:
+            store.append([submission(j) for j in range(i, i + n)], actor="a")
+            i += n
+        assert sum(fed) == i  # each leaf once
+        assert store.tile_problems() == []
