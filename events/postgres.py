@@ -8,6 +8,8 @@ log lives in the schema `ictindex` of the database the URL names:
                        indicator (copies of body fields), key (unique, NULL allowed),
                        body BYTEA (the canonical bytes: the only source of truth), hash (hex)
     merkle_frontier    the compact range of the Merkle tree (derived, one row)
+    merkle_tiles       the tree's subtree hashes as C2SP tlog-tiles (`events.tiles`): level,
+                       idx, hashes BYTEA; written in every append's transaction, append-only
     published_results  the canonical bytes of published rankings (derived)
 
 The bytes are SQLite's (`events.canonical`): the same payloads, clock and event ids give the
@@ -21,7 +23,12 @@ What the database itself enforces:
   superuser) can change a row, and `verify` finds what they change;
 - gapless seqs under concurrent writers: every append takes one transaction-scoped advisory
   lock (`pg_advisory_xact_lock`) before it reads the last seq, so appends are serialised and
-  a batch is committed whole or not at all; the Merkle frontier advances in that transaction;
+  a batch is committed whole or not at all; the Merkle frontier and tiles advance in that
+  transaction;
+- the tiles only grow: triggers refuse DELETE and TRUNCATE, and an UPDATE other than a partial
+  tile replaced by a longer one that begins with it (what SQLite's writer does), so that a
+  proof served from them is a proof of the log as it was appended (`_tiles` says what a proof
+  checks before it trusts them);
 - idempotency keys and event ids are unique indexes;
 - a log opened read-only runs every statement under `default_transaction_read_only`;
 - `check_storage` compares the schema (tables, columns, constraints, indexes, triggers, rules,
@@ -34,6 +41,7 @@ cursor on a connection of their own, so each sees one snapshot of whole batches.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import re
@@ -48,7 +56,7 @@ try:
 except ImportError:  # the optional extra `postgres`
     psycopg = None  # type: ignore[assignment]
 
-from . import merkle
+from . import merkle, tiles
 from .canonical import GENESIS_PREV_HASH, decode_event, leaf_hash_hex, parse_time_key, time_key
 from .checks import check_payload
 from .interface import (
@@ -72,6 +80,7 @@ SCHEMA = "ictindex"
 EVENTS = f"{SCHEMA}.events"
 FRONTIER = f"{SCHEMA}.merkle_frontier"
 PUBLISHED = f"{SCHEMA}.published_results"
+TILES = f"{SCHEMA}.{tiles.TABLE}"
 COLUMNS = ("seq", "event_id", "recorded_at", "actor", "type", "year", "unit_id", "indicator",
            "key", "body", "hash")
 _COPY_TYPES = ["bigint", "text", "text", "text", "text", "integer", "text", "text", "text",
@@ -93,6 +102,55 @@ BEGIN
     RAISE EXCEPTION 'events are append-only: % is refused', TG_OP;
 END
 """
+# An UPDATE of a tile may only lengthen a partial tile, keeping its hashes (the `WHERE` of
+# `_PUT_TILE` skips every other write of the append's own, so that only a hand edit meets this).
+_TILES_REFUSE = """
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF NEW.level = OLD.level AND NEW.idx = OLD.idx
+           AND length(NEW.hashes) > length(OLD.hashes)
+           AND substring(NEW.hashes FROM 1 FOR length(OLD.hashes)) = OLD.hashes THEN
+            RETURN NEW;
+        END IF;
+    END IF;
+    RAISE EXCEPTION 'merkle tiles are append-only: % is refused', TG_OP;
+END
+"""
+# The tiles' objects: in `DDL`, and created on their own in a log made before them (`_add_tiles`).
+TILES_DDL = (
+    f"""CREATE TABLE {TILES} (
+    level integer NOT NULL,
+    idx bigint NOT NULL,
+    hashes bytea NOT NULL,
+    PRIMARY KEY (level, idx),
+    CONSTRAINT merkle_tiles_shape CHECK (level >= 0 AND idx >= 0
+        AND length(hashes) BETWEEN {merkle.HASH_SIZE} AND {tiles.WIDTH * merkle.HASH_SIZE}
+        AND length(hashes) % {merkle.HASH_SIZE} = 0)
+)""",
+    f"CREATE OR REPLACE FUNCTION {SCHEMA}.merkle_tiles_refuse_change() RETURNS trigger "
+    f"LANGUAGE plpgsql AS $${_TILES_REFUSE}$$",
+    f"""CREATE TRIGGER merkle_tiles_only_grow BEFORE UPDATE OR DELETE ON {TILES}
+    FOR EACH ROW EXECUTE FUNCTION {SCHEMA}.merkle_tiles_refuse_change()""",
+    f"""CREATE TRIGGER merkle_tiles_no_truncate BEFORE TRUNCATE ON {TILES}
+    FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.merkle_tiles_refuse_change()""",
+)
+_PUT_TILE = (f"INSERT INTO {TILES} AS t (level, idx, hashes) VALUES (%s, %s, %s) "
+             "ON CONFLICT (level, idx) DO UPDATE SET hashes = EXCLUDED.hashes "
+             "WHERE length(EXCLUDED.hashes) > length(t.hashes) "
+             "AND substring(EXCLUDED.hashes FROM 1 FOR length(t.hashes)) = t.hashes")
+# One round trip under the append lock: the end of the stored tiles (level 0's last) and the
+# partial tile of every level at the log's end, which a `tiles.Writer` continues.
+_TILE_EDGE = f"""
+SELECT -1, idx, length(hashes)::bigint, NULL::bytea FROM {TILES} WHERE level = 0
+ AND idx = (SELECT max(idx) FROM {TILES} WHERE level = 0)
+UNION ALL
+SELECT t.level, t.idx, length(t.hashes)::bigint, t.hashes
+  FROM (SELECT coalesce(max(seq), 0) AS s FROM {EVENTS}) m
+  CROSS JOIN generate_series(0, 7) AS l(level)
+  JOIN {TILES} t ON t.level = l.level AND t.idx = (m.s >> ({tiles.HEIGHT} * l.level)) / {tiles.WIDTH}
+ WHERE (m.s >> ({tiles.HEIGHT} * l.level)) % {tiles.WIDTH} <> 0
+"""
+
 # The schema, statement by statement (`create_schema` runs them in one transaction).
 DDL = (
     f"CREATE SCHEMA {SCHEMA}",
@@ -127,6 +185,7 @@ DDL = (
     seq bigint PRIMARY KEY,
     ranking bytea NOT NULL
 )""",
+    *TILES_DDL,
 )
 
 # What the catalog says of that schema, as `_catalog` lists it: any other object, or any of
@@ -163,6 +222,29 @@ _EXPECTED = {
     "trigger events_no_truncate enabled": "O",
     "function events_refuse_change": f"trigger plpgsql\n{_REFUSE}",
 }
+# The tiles' part of it: a log made before them has none of it (its next writable open adds
+# them, `_add_tiles`); whatever of it is there must be exactly this.
+_EXPECTED_TILES = {
+    "table merkle_tiles": "r",
+    "column merkle_tiles": "level integer not null, idx bigint not null, hashes bytea not null",
+    "constraint merkle_tiles_pkey": "PRIMARY KEY (level, idx)",
+    "constraint merkle_tiles_shape": (
+        f"CHECK (((level >= 0) AND (idx >= 0) AND ((length(hashes) >= {merkle.HASH_SIZE}) AND "
+        f"(length(hashes) <= {tiles.WIDTH * merkle.HASH_SIZE})) AND "
+        f"((length(hashes) % {merkle.HASH_SIZE}) = 0)))"),
+    "index merkle_tiles_pkey": (
+        f"CREATE UNIQUE INDEX merkle_tiles_pkey ON {TILES} USING btree (level, idx)"),
+    "trigger merkle_tiles_only_grow": (
+        f"CREATE TRIGGER merkle_tiles_only_grow BEFORE DELETE OR UPDATE ON {TILES} FOR EACH ROW "
+        f"EXECUTE FUNCTION {SCHEMA}.merkle_tiles_refuse_change()"),
+    "trigger merkle_tiles_no_truncate": (
+        f"CREATE TRIGGER merkle_tiles_no_truncate BEFORE TRUNCATE ON {TILES} FOR EACH STATEMENT "
+        f"EXECUTE FUNCTION {SCHEMA}.merkle_tiles_refuse_change()"),
+    "trigger merkle_tiles_only_grow enabled": "O",
+    "trigger merkle_tiles_no_truncate enabled": "O",
+    "function merkle_tiles_refuse_change": f"trigger plpgsql\n{_TILES_REFUSE}",
+}
+_EXPECTED.update(_EXPECTED_TILES)
 
 # Every object of the schema and every object attached to its tables, one (name, definition)
 # each.  Triggers, rules and policies are listed whatever schema their function lives in: they
@@ -303,6 +385,9 @@ class PostgresEventLog:
                     raise LogOpenError(f"{_redact(url)} holds no log yet (no schema {SCHEMA}): a "
                                        "command that only reads does not create one")
                 self.create_schema()
+            elif not read_only:
+                self._add_tiles()
+            self._with_tiles = self._tiles_present()  # see `_add_tiles`
             if check_schema or not read_only:
                 problems = self._schema_problems()
                 if problems:
@@ -353,6 +438,24 @@ class PostgresEventLog:
             for statement in DDL:
                 self._conn.execute(statement)
 
+    def _add_tiles(self) -> None:
+        """Create the tiles' table in a log made before it (the next append fills it from the
+        leaf hashes, once).  A role that may not create it (a writer role) leaves it to the
+        owner: until then appends write no tiles and proofs count the leaves."""
+        if self._tiles_present():
+            return
+        try:
+            with self._conn.transaction():
+                self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
+                if not self._tiles_present():
+                    for statement in TILES_DDL:
+                        self._conn.execute(statement)
+        except psycopg.errors.InsufficientPrivilege:
+            pass
+
+    def _tiles_present(self) -> bool:
+        return self._conn.execute("SELECT to_regclass(%s) IS NOT NULL", (TILES,)).fetchone()[0]
+
     def create_writer_role(self, role: str) -> bool:
         """Give `role` (created, without a password, if it does not exist: True then) what
         recording needs and nothing more: SELECT and INSERT on the events, UPDATE, DELETE and
@@ -371,18 +474,26 @@ class PostgresEventLog:
                 "GRANT SELECT, INSERT ON {events} TO {role}",
                 "GRANT SELECT, INSERT, UPDATE ON {frontier}, {published} TO {role}",
                 "REVOKE DELETE, TRUNCATE ON {frontier}, {published} FROM {role}",
+                # an UPDATE of a tile is the upsert lengthening a partial one (the trigger
+                # refuses any other)
+                "GRANT SELECT, INSERT, UPDATE ON {tiles} TO {role}",
+                "REVOKE DELETE, TRUNCATE ON {tiles} FROM {role}",
             ):
                 self._conn.execute(_sql.SQL(statement).format(
                     schema=_sql.Identifier(SCHEMA), role=name,
                     events=_sql.Identifier(SCHEMA, "events"),
                     frontier=_sql.Identifier(SCHEMA, "merkle_frontier"),
-                    published=_sql.Identifier(SCHEMA, "published_results")))
+                    published=_sql.Identifier(SCHEMA, "published_results"),
+                    tiles=_sql.Identifier(SCHEMA, tiles.TABLE)))
         return created
 
     def _schema_problems(self) -> list[str]:
         found = dict(self._conn.execute(_CATALOG, {"schema": SCHEMA}).fetchall())
         out = []
-        for name in sorted(_EXPECTED.keys() - found.keys()):
+        required = _EXPECTED.keys()
+        if "table merkle_tiles" not in found:  # a log made before them: see `_add_tiles`
+            required = required - _EXPECTED_TILES.keys()
+        for name in sorted(required - found.keys()):
             out.append(f"{name} is missing")
         for name in sorted(found.keys() - _EXPECTED.keys()):
             out.append(f"{name} is not part of a log: {_one_line(found[name])}")
@@ -479,34 +590,61 @@ class PostgresEventLog:
 
     def _lock_head(self, keys: list[str]) -> tuple[tuple[int, str, str | None],
                                                    list[tuple[int, bytes]],
-                                                   dict[str, tuple[int, bytes]]]:
+                                                   dict[str, tuple[int, bytes]],
+                                                   tiles.Writer | None]:
         """BEGIN, take the append lock (until the transaction ends), then read the log's last
-        event, its Merkle frontier and the events holding `keys`.  One round trip (a
-        pipeline): the server runs the reads after the lock is granted, each statement with a
-        snapshot of its own, so they see every batch committed before."""
+        event, its Merkle frontier, the tiles at its end and the events holding `keys`.  One
+        round trip (a pipeline): the server runs the reads after the lock is granted, each
+        statement with a snapshot of its own, so they see every batch committed before."""
         conn = self._conn
+        with_tiles = self._with_tiles
         with conn.pipeline():
             conn.execute("BEGIN")
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
             last_cur = conn.execute(f"SELECT seq, hash, recorded_at FROM {EVENTS} "
                                     "ORDER BY seq DESC LIMIT 1")
             frontier_cur = conn.execute(f"SELECT size, stack FROM {FRONTIER} WHERE id = 1")
+            edge_cur = conn.execute(_TILE_EDGE) if with_tiles else None
             keys_cur = conn.execute(_KEYS_SQL, (keys,)) if keys else None
         last = last_cur.fetchone() or (0, GENESIS_PREV_HASH, None)
         existing = {k: (s, b) for k, s, b in keys_cur} if keys_cur is not None else {}
-        return last, self._frontier_at(last[0], frontier_cur.fetchone()), existing
+        writer = self._tile_writer(last[0], edge_cur.fetchall()) if edge_cur is not None else None
+        return last, self._frontier_at(last[0], frontier_cur.fetchone()), existing, writer
+
+    def _tile_writer(self, size: int, edge: list[tuple]) -> tiles.Writer:
+        """A `tiles.Writer` continuing the stored tiles of a `size`-leaf tree (`_TILE_EDGE`'s
+        rows); where they do not stand exactly there (a log made before them), one rebuilt
+        from the leaf hashes, whose tiles `_PUT_TILE` adds to those stored."""
+        end = next((idx * tiles.WIDTH + n // merkle.HASH_SIZE
+                    for level, idx, n, _ in edge if level < 0), 0)
+        partial = {(level, idx): bytes(blob) for level, idx, _, blob in edge if level >= 0}
+        pending: list[list[bytes]] = []
+        level = 0
+        while end == size and (count := size >> (tiles.HEIGHT * level)) > 0:
+            width = count % tiles.WIDTH
+            blob = partial.get((level, count // tiles.WIDTH), b"") if width else b""
+            if len(blob) != width * merkle.HASH_SIZE:
+                end = -1
+            pending.append(tiles.split(blob))
+            level += 1
+        if end == size:
+            return tiles.Writer(size, pending)
+        writer = tiles.Writer(0, [])
+        writer.extend([bytes.fromhex(h) for (h,) in self._conn.execute(
+            f"SELECT hash FROM {EVENTS} WHERE seq <= %s ORDER BY seq", (size,))])
+        return writer
 
     def _write_locked(self, first: list[tuple[Payload, str | None]],
                       items: Iterator[tuple[Payload, str | None]], actor: str,
                       expected_last_seq: int | None, out: list[Event] | None,
                       written: "hashlib._Hash") -> AppendResult:
-        (seq, prev, last_time), stack, existing = self._lock_head(_checked_keys(first))
+        (seq, prev, last_time), stack, existing, writer = self._lock_head(_checked_keys(first))
         if expected_last_seq is not None and expected_last_seq != seq:
             raise ConcurrencyError(expected_last_seq, seq)
         self._writing_from = seq + 1
         try:
             return self._write_chunks(first, items, actor, (seq, prev, last_time), stack,
-                                      existing, out, written)
+                                      existing, out, written, writer)
         finally:
             self._writing_from = None
 
@@ -514,7 +652,7 @@ class PostgresEventLog:
                       items: Iterator[tuple[Payload, str | None]], actor: str,
                       head: tuple[int, str, str | None], stack: list[tuple[int, bytes]],
                       existing: dict[str, tuple[int, bytes]], out: list[Event] | None,
-                      written: "hashlib._Hash") -> AppendResult:
+                      written: "hashlib._Hash", writer: tiles.Writer | None) -> AppendResult:
         conn = self._conn
         seq, prev, last_time = head
         now = self.clock()
@@ -557,18 +695,20 @@ class PostgresEventLog:
                              getattr(payload, "indicator", None), key, body, prev))
                 if out is not None:
                     out.append(event)
-            self._copy(rows, stack)
+            self._copy(rows, stack, writer)
             appended += len(rows)
             chunk = list(islice(items, CHUNK))
         with conn.pipeline():
             if appended:
-                self._store_frontier(stack)
+                self._store_frontier(stack, writer)
                 conn.execute(f"NOTIFY {_CHANNEL}")  # sent at COMMIT: key caches refresh
             conn.execute("COMMIT")
         return AppendResult(first_seq if appended else None, seq, appended, skipped)
 
-    def _copy(self, rows: list[tuple], stack: list[tuple[int, bytes]] | None) -> None:
-        """COPY the rows in (binary: the fastest way in) and advance the frontier over them."""
+    def _copy(self, rows: list[tuple], stack: list[tuple[int, bytes]] | None,
+              writer: tiles.Writer | None = None) -> None:
+        """COPY the rows in (binary: the fastest way in) and advance the frontier and the tiles
+        over them."""
         if not rows:
             return
         with self._conn.cursor() as cur:
@@ -579,8 +719,11 @@ class PostgresEventLog:
                     copy.write_row(row)
         if stack is not None:
             fromhex = bytes.fromhex
-            for row in rows:
-                _push(stack, fromhex(row[10]))
+            leaves = [fromhex(row[10]) for row in rows]
+            for leaf in leaves:
+                _push(stack, leaf)
+            if writer is not None:
+                writer.extend(leaves)
 
     def _frontier_at(self, size: int, row: tuple | None) -> list[tuple[int, bytes]]:
         """The stored compact range `row` if it stands at `size`, else rebuilt from the leaf
@@ -599,13 +742,20 @@ class PostgresEventLog:
             _push(stack, bytes.fromhex(h))
         return stack
 
-    def _store_frontier(self, stack: list[tuple[int, bytes]]) -> None:
+    def _store_frontier(self, stack: list[tuple[int, bytes]],
+                        writer: tiles.Writer | None = None) -> None:
+        """Store the frontier and the tiles completed or lengthened (in the append's
+        transaction: the frontier's size is then the size the tiles were last written for,
+        which `_tiles` checks)."""
         size = sum(1 << h for h, _ in stack)
         text = msgspec.json.encode(_Frontier(size, [(h, x.hex()) for h, x in stack])).decode()
         self._conn.execute(
             f"INSERT INTO {FRONTIER} (id, size, stack) VALUES (1, %s, %s) "
             "ON CONFLICT (id) DO UPDATE SET size = EXCLUDED.size, stack = EXCLUDED.stack",
             (size, text))
+        if writer is not None:
+            with self._conn.cursor() as cur:
+                cur.executemany(_PUT_TILE, writer.take())
 
     def _confirm(self, result: AppendResult, written: "hashlib._Hash") -> None:
         """The seqs just committed are in the database with the hashes written: nothing (a
@@ -640,7 +790,7 @@ class PostgresEventLog:
 
     def _append_stored_locked(self, items: Iterator[bytes], expected_last_seq: int,
                               written: "hashlib._Hash") -> AppendResult:
-        (seq, prev, last_time), stack, _ = self._lock_head([])
+        (seq, prev, last_time), stack, _, writer = self._lock_head([])
         if expected_last_seq != seq:
             raise ConcurrencyError(expected_last_seq, seq)
         first_seq = seq + 1
@@ -669,7 +819,7 @@ class PostgresEventLog:
                     taken.add(value)
             try:
                 with self._conn.transaction():  # a savepoint: the error below names the row
-                    self._copy(rows, stack)
+                    self._copy(rows, stack, writer)
             except psycopg.errors.UniqueViolation as e:
                 raise LogIntegrityError(
                     f"events #{rows[0][0]}..#{rows[-1][0]}: an event id or idempotency key "
@@ -677,7 +827,7 @@ class PostgresEventLog:
             appended += len(rows)
         with self._conn.pipeline():
             if appended:
-                self._store_frontier(stack)
+                self._store_frontier(stack, writer)
                 self._conn.execute(f"NOTIFY {_CHANNEL}")
             self._conn.execute("COMMIT")
         return AppendResult(first_seq if appended else None, seq, appended, 0)
@@ -873,7 +1023,50 @@ class PostgresEventLog:
             raise ValueError(f"the log has {self.last_seq()} events, not {size}")
         return leaves
 
+    def _tiles(self, size: int | None) -> "_TileReader | None":
+        """The stored tiles of the first `size` events, for proofs in O(log n), when they stand
+        exactly at the log's end and its rows are numbered 1..N; otherwise None, and the proof
+        is computed from every leaf, with `leaf_hashes`' refusals.  Call inside a REPEATABLE
+        READ transaction: the checks and the tiles read are one snapshot.
+
+        "Numbered 1..N" without counting the rows: min(seq) = 1 and max(seq) = N (two probes of
+        the primary key), N the size the last append recorded (the frontier, written in its
+        transaction) and the end of the tiles (one probe).  So a proof refuses a log whose
+        first row is gone, whose last row was deleted, or a row renumbered past the end, as
+        from the leaves.  What it cannot see without reading every row is a row deleted or
+        rewritten in the middle by someone who bypassed the triggers (a superuser:
+        `session_replication_role = replica`, or the owner dropping them): the proof is then
+        that of the log as appended, an inclusion proof of the missing or rewritten row is
+        refused (its hash is not the tile's), and `verify` names the row.  A proof from a
+        tampered tile cannot mislead: it fails against the published root it is checked with,
+        and `verify` names the tile (`tile_problems`)."""
+        if not self._tiles_present():
+            return None
+        lo, hi, recorded, end = self._conn.execute(
+            f"SELECT (SELECT min(seq) FROM {EVENTS}), (SELECT max(seq) FROM {EVENTS}), "
+            f"(SELECT size FROM {FRONTIER} WHERE id = 1), "
+            f"(SELECT idx * {tiles.WIDTH} + length(hashes) / {merkle.HASH_SIZE} FROM {TILES} "
+            "WHERE level = 0 ORDER BY idx DESC LIMIT 1)").fetchone()
+        last = hi or 0
+        if not last or lo != 1 or recorded != last or end != last:
+            return None
+        if size is None:
+            size = last
+        if not 0 <= size <= last:
+            raise ValueError(f"the log has {last} events, not {size}")
+        return _TileReader(self._conn, size)
+
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """One REPEATABLE READ transaction: a proof's reads see one state of the log."""
+        with self._conn.transaction():
+            self._conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            yield
+
     def checkpoint(self, size: int | None = None) -> Checkpoint:
+        """From the leaves, never from a derived table, as SQLite's: what is printed and
+        published as the log's checkpoint must be the log's (the tiles serve proofs, which are
+        checked against such a root)."""
         return Checkpoint.of(self._leaves(size))
 
     def latest_checkpoint(self) -> Checkpoint:
@@ -897,10 +1090,33 @@ class PostgresEventLog:
             return Checkpoint(row[0], "0" * 64)
 
     def tile_problems(self) -> list[str]:
-        """No tiles are kept: every proof is computed from the leaves."""
-        return []
+        """How the stored tiles differ from those of the leaves, one line per tile named by its
+        tlog-tiles path (`events.tiles.differences`); none stored: nothing to say."""
+        if not self._tiles_present():
+            return []
+        stored = [(level, idx, bytes(blob)) for level, idx, blob in self._conn.execute(
+            f"SELECT level, idx, hashes FROM {TILES} ORDER BY level, idx")]
+        return tiles.differences(stored, self.leaf_hashes()) if stored else []
 
     def inclusion_proof(self, seq: int, size: int | None = None) -> InclusionProof:
+        with self._snapshot():
+            reader = self._tiles(size)
+            if reader is not None:
+                n = reader.size
+                if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= n:
+                    raise ValueError(f"event {seq!r} is not among the first {n} events")
+                row = self._conn.execute(f"SELECT hash FROM {EVENTS} WHERE seq = %s",
+                                         (seq,)).fetchone()
+                try:
+                    leaf = reader.node(0, seq - 1)
+                    if row is not None and row[0] == leaf.hex():
+                        path = merkle.inclusion_path(seq - 1, n, reader.range_root)
+                        return InclusionProof(seq - 1, n, leaf.hex(), [p.hex() for p in path])
+                except LookupError:  # a tile missing in the middle: the leaves say why
+                    pass
+            return self._inclusion_from_leaves(seq, size)
+
+    def _inclusion_from_leaves(self, seq: int, size: int | None) -> InclusionProof:
         leaves = self._leaves(size)
         if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= len(leaves):
             raise ValueError(f"event {seq!r} is not among the first {len(leaves)} events")
@@ -908,9 +1124,17 @@ class PostgresEventLog:
         return InclusionProof(seq - 1, len(leaves), leaves[seq - 1].hex(), [p.hex() for p in path])
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
-        leaves = self._leaves(new_size)
-        path = merkle.consistency_proof(leaves, old_size)
-        return ConsistencyProof(old_size, len(leaves), [p.hex() for p in path])
+        with self._snapshot():
+            reader = self._tiles(new_size)
+            if reader is not None:
+                try:
+                    path = merkle.consistency_path(old_size, reader.size, reader.range_root)
+                    return ConsistencyProof(old_size, reader.size, [p.hex() for p in path])
+                except LookupError:  # a tile missing in the middle: the leaves say why
+                    pass
+            leaves = self._leaves(new_size)
+            path = merkle.consistency_proof(leaves, old_size)
+            return ConsistencyProof(old_size, len(leaves), [p.hex() for p in path])
 
     # -- published copies --------------------------------------------------------------------
 
@@ -924,6 +1148,24 @@ class PostgresEventLog:
         row = self._conn.execute(f"SELECT ranking FROM {PUBLISHED} WHERE seq = %s",
                                  (seq,)).fetchone()
         return None if row is None else bytes(row[0])
+
+
+class _TileReader(tiles.Reader):
+    """`tiles.Reader` over the tiles of the schema `ictindex`."""
+
+    def __init__(self, conn: "psycopg.Connection", size: int) -> None:
+        super().__init__(conn, size)  # type: ignore[arg-type]
+        self._blobs: dict[tuple[int, int], bytes] = {}
+
+    def tile(self, level: int, idx: int) -> bytes:
+        blob = self._blobs.get((level, idx))
+        if blob is None:
+            row = self.conn.execute(f"SELECT hashes FROM {TILES} WHERE level = %s AND idx = %s",
+                                    (level, idx)).fetchone()
+            if row is None:
+                raise LookupError(f"merkle tile {tiles.path(level, idx)} is not stored")
+            blob = self._blobs[level, idx] = bytes(row[0])
+        return blob
 
 
 def _lean(bodies: Iterable[bytes]) -> Iterator[Any]:

@@ -195,10 +195,18 @@ def problems(conn: sqlite3.Connection, leaf_hashes: Sequence[bytes]) -> list[str
     naming it as its tlog-tiles path."""
     if not stored_size(conn):
         return []
+    return differences(conn.execute(f"SELECT level, idx, hashes FROM {TABLE} ORDER BY level, idx"),
+                       leaf_hashes)
+
+
+def differences(stored: Iterable[tuple[int, int, bytes]], leaf_hashes: Sequence[bytes]
+                ) -> list[str]:
+    """`problems` of the tiles `stored` (level, index, hashes), in (level, index) order, read
+    from whichever database holds them."""
     want = {(lv, i): h for lv, i, h in expected(leaf_hashes)}
     out = []
     seen = set()
-    for level, idx, blob in conn.execute(f"SELECT level, idx, hashes FROM {TABLE} ORDER BY level, idx"):
+    for level, idx, blob in stored:
         seen.add((level, idx))
         good = want.get((level, idx))
         if good is None:
@@ -316,7 +324,9 @@ class Reader:
         self.size = size
         self._cache: dict[tuple[int, int], bytes] = {}
 
-    def _tile(self, level: int, idx: int) -> bytes:
+    def tile(self, level: int, idx: int) -> bytes:
+        """The stored hashes of tile (level, idx), read once (a subclass reads another
+        database's table)."""
         blob = self._cache.get((level, idx))
         if blob is None:
             row = self.conn.execute(f"SELECT hashes FROM {TABLE} WHERE level = ? AND idx = ?",
@@ -330,7 +340,7 @@ class Reader:
         """The root of the perfect subtree of 2**height leaves starting at leaf index·2**height."""
         level, rest = divmod(height, HEIGHT)
         first = index << rest
-        blob = self._tile(level, first // WIDTH)
+        blob = self.tile(level, first // WIDTH)
         off = (first % WIDTH) * HASH_SIZE
         count = 1 << rest
         if len(blob) < off + count * HASH_SIZE:
@@ -362,5 +372,5 @@ def reader(conn: sqlite3.Connection, size: int) -> Reader | None:
 
 
 __all__ = ["HEIGHT", "SCHEMA", "SEAL", "SEAL_SCHEMA", "TABLE", "WIDTH", "Check", "Reader",
-           "Writer", "advance", "ensure", "expected", "path", "problems", "reader", "resume",
+           "Writer", "advance", "differences", "ensure", "expected", "path", "problems", "reader", "resume",
            "sealed_size", "split", "stored_size"]

@@ -10,7 +10,9 @@ which goes first), medians of `repeat` runs, and printed as the ratio PostgreSQL
   (`ictindex.bench.bench.cold_replay`; target: PostgreSQL ≤ 1.5 × SQLite's seconds);
 - concurrent writers: 8 processes, each appending `batches` batches of `batch` events, against
   one process appending as many batches; the total rate of the 8 over the rate of the one, per
-  store (target: ≥ 1 for PostgreSQL: no lock convoy), every batch checked whole afterwards.
+  store (target: ≥ 1 for PostgreSQL: no lock convoy), every batch checked whole afterwards;
+- and, beside them, prove (the inclusion proof of the imported log's middle event, served from
+  the stored tiles in either store) in seconds, median of `PROVE_RUNS` × `repeat` runs.
 
 The URL names a PostgreSQL server on which the bench creates its scratch databases
 (`ictindex_bench_<pid>_<n>`, dropped at the end): the role needs CREATEDB.  The SQLite logs live
@@ -34,6 +36,7 @@ __all__ = ["run_store_bench", "format_store_table", "TARGETS"]
 
 TARGETS = {"import": ("≥", 0.5), "cold_replay": ("≤", 1.5), "writers_8_vs_1": ("≥", 1.0)}
 WRITERS = 8
+PROVE_RUNS = 20  # a proof takes about a millisecond: a median of few runs is noise
 
 
 class _Scratch:
@@ -167,6 +170,12 @@ def run_store_bench(url: str, *, units: int = 1000, repeat: int = 3, batches: in
         lite, pg = statistics.median(lite_s), statistics.median(pg_s)
         phases.append(_phase("cold_replay", lite, pg, pg / lite, "s"))
 
+        progress("prove")
+        for kind in ("sqlite", "postgresql"):
+            phases.append({"phase": f"prove_{kind}",
+                           "value": round(_prove_seconds(logs[kind], PROVE_RUNS * repeat), 6),
+                           "unit": "s"})
+
         progress("concurrent writers")
         per_store = {}
         for kind in ("sqlite", "postgresql"):
@@ -189,6 +198,16 @@ def run_store_bench(url: str, *, units: int = 1000, repeat: int = 3, batches: in
     return {"params": {"units": units, "repeat": repeat, "writers": WRITERS,
                        "batches": batches, "batch": batch, "seed": seed},
             "phases": phases}
+
+
+def _prove_seconds(where: str, runs: int) -> float:
+    """Median seconds of `prove` of the middle event of the log at `where`."""
+    from ictindex.app import Ictindex
+
+    with Ictindex.open(where, read_only=True) as app:
+        half = app.store.last_seq() // 2 + 1
+        return statistics.median(_timed(lambda: app.store.inclusion_proof(half))
+                                 for _ in range(runs))
 
 
 def _timed(f: Callable[[], Any]) -> float:

@@ -12,6 +12,8 @@ def test_the_store_bench_runs_and_cleans_up(pg_cluster):
     assert sorted(ratios) == ["cold_replay", "import", "writers_8_vs_1"]
     assert all(p["sqlite"] > 0 and p["postgresql"] > 0 for p in ratios.values())
     assert ratios["import"]["events"] > 0
+    values = {p["phase"]: p["value"] for p in report["phases"] if "value" in p}
+    assert values["prove_sqlite"] > 0 and values["prove_postgresql"] > 0
     table = format_store_table(report)
     assert table.splitlines()[1].split() == ["measure", "sqlite", "postgresql", "ratio", "target"]
     with pg_cluster.admin() as conn:
