@@ -35,24 +35,16 @@ from .interface import (
     LogIntegrityError,
     LogOpenError,
     StoredRow,
+    new_event_id,
+    utc_now,
 )
 from .merkle import Checkpoint, ConsistencyProof, InclusionProof
 from .refusal import BadArgument
-from .stored import duplicate, stored_row
+from .stored import duplicate, same_payload, stored_row
 from .types import Event, Payload
 
 Clock = Callable[[], dt.datetime]
 IdFactory = Callable[[], str]
-
-
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def _random_id() -> str:
-    import uuid
-
-    return uuid.uuid4().hex
 
 
 class MemoryEventLog:
@@ -65,7 +57,7 @@ class MemoryEventLog:
 
     path: str | None = None  # nothing on disk: no second process can read it
 
-    def __init__(self, *, clock: Clock = _utc_now, new_event_id: IdFactory = _random_id,
+    def __init__(self, *, clock: Clock = utc_now, new_event_id: IdFactory = new_event_id,
                  read_only: bool = False) -> None:
         self.clock = clock
         self.new_event_id = new_event_id
@@ -130,7 +122,10 @@ class MemoryEventLog:
                     if type(key) is not str or not key:
                         raise ValueError(f"an idempotency key must be a non-empty string: {key!r}")
                     if key in self._by_key or key in seen:
-                        self._same_payload(key, payload, seen)
+                        earlier = self._by_key.get(key)
+                        same_payload(key, payload,
+                                     None if earlier is None else (earlier, self._rows[earlier - 1].body),
+                                     seen, encode_canonical)
                         skipped += 1
                         continue
                     seen[key] = payload
@@ -189,17 +184,6 @@ class MemoryEventLog:
             self._by_id.update(new_ids)
             self._by_key.update(new_keys)
             return AppendResult(rows[0].seq if rows else None, seq, len(rows), 0)
-
-    def _same_payload(self, key: str, payload: Payload, batch: dict[str, Payload]) -> None:
-        if key in self._by_key:
-            seq = self._by_key[key]
-            recorded = decode_event(self._rows[seq - 1].body).payload
-            if encode_canonical(recorded) != encode_canonical(payload):
-                raise BadArgument(f"idempotency key {key!r} is already used by event #{seq}, "
-                                  "with another payload: nothing was recorded")
-        elif encode_canonical(batch[key]) != encode_canonical(payload):
-            raise BadArgument(f"idempotency key {key!r} is used twice in this batch, with "
-                              "different payloads: nothing was recorded")
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -66,12 +66,14 @@ from .interface import (
     LogIntegrityError,
     LogOpenError,
     StoredRow,
+    new_event_id,
     register_problem_reader,
+    utc_now,
 )
 from .lean import LEAN_DECODER
 from .merkle import Checkpoint, ConsistencyProof, InclusionProof, RootAccumulator, hash_children
 from .refusal import BadArgument
-from .stored import duplicate, stored_row
+from .stored import duplicate, numbered_leaves, same_payload, stored_row
 from .types import Event, Payload
 
 __all__ = ["PostgresEventLog", "SCHEMA"]
@@ -317,16 +319,6 @@ def _require_psycopg() -> None:
                            "pip install 'ictindex[postgres]'")
 
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def _random_id() -> str:
-    import uuid
-
-    return uuid.uuid4().hex
-
-
 def _push(stack: list[tuple[int, bytes]], leaf: bytes) -> None:
     """Append a leaf hash to a compact range (one (height, hash) per set bit of its size)."""
     height = 0
@@ -362,8 +354,8 @@ class PostgresEventLog:
 
     path: str | None = None  # no file: `verify` checks the log in one process
 
-    def __init__(self, url: str, *, clock: Callable[[], dt.datetime] = _utc_now,
-                 new_event_id: Callable[[], str] = _random_id, read_only: bool = False,
+    def __init__(self, url: str, *, clock: Callable[[], dt.datetime] = utc_now,
+                 new_event_id: Callable[[], str] = new_event_id, read_only: bool = False,
                  check_schema: bool = True) -> None:
         _require_psycopg()
         self.url = url
@@ -676,7 +668,7 @@ class PostgresEventLog:
                 if key is not None:
                     earlier = existing.get(key)
                     if earlier is not None or key in seen:
-                        _same_payload(key, payload, earlier, seen, encode)
+                        same_payload(key, payload, earlier, seen, encode)
                         skipped += 1
                         continue
                     seen[key] = payload
@@ -1000,20 +992,7 @@ class PostgresEventLog:
         else:
             rows = self._conn.execute(f"SELECT seq, hash FROM {EVENTS} WHERE seq <= %s "
                                       "ORDER BY seq", (stop,)).fetchall()
-        if not rows:
-            return []
-        seqs, hashes = zip(*rows)
-        if seqs != tuple(range(1, len(seqs) + 1)):
-            bad = next(i for i, s in enumerate(seqs, 1) if s != i)
-            raise LogIntegrityError(
-                f"the log's rows are not numbered 1..{len(seqs)}: the row at position {bad} has "
-                f"seq {seqs[bad - 1]!r}; no checkpoint or proof counts such rows (run "
-                "`ictindex verify`)")
-        try:
-            return list(map(bytes.fromhex, hashes))
-        except (TypeError, ValueError):
-            raise LogIntegrityError("a stored leaf hash is not hex: no checkpoint or proof can be "
-                                    "computed (run `ictindex verify`)") from None
+        return numbered_leaves(rows)
 
     # -- checkpoints and proofs --------------------------------------------------------------
 
@@ -1186,18 +1165,6 @@ def _lean(bodies: Iterable[bytes]) -> Iterator[Any]:
             yield decode_event(body)
         else:
             yield e
-
-
-def _same_payload(key: str, payload: Payload, stored: tuple[int, bytes] | None,
-                  batch: dict[str, Payload], encode: Callable[[object], bytes]) -> None:
-    if stored is not None:
-        seq, body = stored
-        if encode(decode_event(body).payload) != encode(payload):
-            raise BadArgument(f"idempotency key {key!r} is already used by event #{seq}, with "
-                              "another payload: nothing was recorded")
-    elif encode(batch[key]) != encode(payload):
-        raise BadArgument(f"idempotency key {key!r} is used twice in this batch, with "
-                          "different payloads: nothing was recorded")
 
 
 def _checked_keys(chunk: list[tuple[Payload, str | None]]) -> list[str]:

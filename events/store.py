@@ -34,7 +34,6 @@ import sqlite3
 from contextlib import contextmanager
 from functools import partial
 from itertools import islice
-from os import urandom as _urandom
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -51,7 +50,9 @@ from .interface import (
     LogIntegrityError,
     LogOpenError,
     StoredRow,
+    new_event_id,
     register_problem_reader,
+    utc_now,
 )
 from .lean import LEAN_DECODER
 from .merkle import Checkpoint, ConsistencyProof, InclusionProof, RootAccumulator
@@ -69,7 +70,7 @@ from .schema import (
     ensure_schema,
     is_empty,
 )
-from .stored import duplicate, stored_row
+from .stored import duplicate, numbered_leaves, same_payload, stored_row
 from .types import Event, Payload
 from .upcast import UPCASTERS
 
@@ -78,22 +79,6 @@ IdFactory = Callable[[], str]
 
 _BULK_ROWS = 1_000  # rows of one executemany from which the guard's drop/re-create pays off
 CHUNK = 10_000  # payloads encoded per executemany: bounds memory for huge batches
-
-
-def utc_now() -> dt.datetime:
-    """The default clock."""
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def new_event_id() -> str:
-    """The default event-id factory: a random UUID4 as 32 hex digits (as `uuid4().hex`).
-
-    Built from `os.urandom` directly: `uuid.uuid4()` costs several times more per event.
-    """
-    b = bytearray(_urandom(16))
-    b[6] = (b[6] & 0x0F) | 0x40  # version 4
-    b[8] = (b[8] & 0x3F) | 0x80  # RFC 4122 variant
-    return b.hex()
 
 
 def _connect(path: str | Path, timeout: float, read_only: bool) -> sqlite_utils.Database:
@@ -156,24 +141,6 @@ def _decode_rows(bodies: Iterable[bytes], decoder: msgspec.json.Decoder | None =
 
 
 _EVENT_DECODER = msgspec.json.Decoder(Event)
-
-
-def _same_payload(key: str, payload: Payload, stored: tuple[int, bytes] | None,
-                  batch: dict[str, Payload], encode: Callable[[object], bytes]) -> None:
-    """A payload whose key is already used is skipped only if it is the very same payload;
-    another one under that key would otherwise be dropped without a word."""
-    if stored is not None:
-        seq, body = stored
-        if encode(decode_event(body).payload) != encode(payload):
-            raise BadArgument(
-                f"idempotency key {key!r} is already used by event #{seq}, with another "
-                "payload: nothing was recorded"
-            )
-    elif encode(batch[key]) != encode(payload):
-        raise BadArgument(
-            f"idempotency key {key!r} is used twice in this batch, with different payloads: "
-            "nothing was recorded"
-        )
 
 
 # Published rankings, kept beside the log so that verify can name the first unit that differs.
@@ -525,7 +492,7 @@ class EventStore:
                 if key is not None:
                     earlier = existing.get(key)
                     if earlier is not None or key in seen:
-                        _same_payload(key, payload, earlier, seen, encode)
+                        same_payload(key, payload, earlier, seen, encode)
                         skipped += 1
                         continue
                     seen[key] = payload
@@ -752,21 +719,7 @@ class EventStore:
             cursor = self.db.execute(
                 f"SELECT seq, hash FROM {TABLE} WHERE seq <= ? ORDER BY seq", (stop,)
             )
-        rows = cursor.fetchall()
-        if not rows:
-            return []
-        seqs, hashes = zip(*rows)
-        if seqs != tuple(range(1, len(seqs) + 1)):
-            bad = next(i for i, s in enumerate(seqs, 1) if s != i)
-            raise LogIntegrityError(
-                f"the log's rows are not numbered 1..{len(seqs)}: the row at position {bad} has "
-                f"seq {seqs[bad - 1]!r}; no checkpoint or proof counts such rows (run "
-                "`ictindex verify`)")
-        try:
-            return list(map(bytes.fromhex, hashes))
-        except (TypeError, ValueError):
-            raise LogIntegrityError("a stored leaf hash is not hex: no checkpoint or proof can be "
-                               "computed (run `ictindex verify`)") from None
+        return numbered_leaves(cursor.fetchall())
 
     # -- checkpoints and proofs ------------------------------------------------------------
 

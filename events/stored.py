@@ -1,4 +1,5 @@
-"""Checking an event body that another store recorded, before storing it verbatim.
+"""What every store checks the same way: an event body another store recorded, before storing
+it verbatim; an idempotency key used again; the leaf hashes it reads back for a proof.
 
 `EventLog.append_stored` (what `ictindex copy` appends with) takes canonical bodies rather than
 payloads: the copy must hold the very bytes, leaf hashes and checkpoint of its source, so the
@@ -14,10 +15,12 @@ store's to check against what it holds.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Callable, Sequence
 
 from .canonical import DecodeError, decode_event, encode_event, leaf_hash_hex, stored_schema, time_key
 from .interface import LogIntegrityError, StoredRow
-from .types import PAYLOAD_TAGS, SCHEMA_VERSION, Event
+from .refusal import BadArgument
+from .types import PAYLOAD_TAGS, SCHEMA_VERSION, Event, Payload
 
 # The events of a batch share their recorded_at: formatting it once per batch, not per event,
 # is a fifth of a copy's time.
@@ -60,9 +63,49 @@ def duplicate(row: StoredRow, what: str) -> LogIntegrityError:
     return _refused(row.seq, f"its {what} {value!r} is already in the log")
 
 
+def same_payload(key: str, payload: Payload, stored: tuple[int, bytes] | None,
+                 batch: dict[str, Payload], encode: Callable[[object], bytes]) -> None:
+    """A payload whose key is already used (by event `stored` = (seq, body) of the log, or
+    else earlier in `batch`) is skipped only if it is the very same payload: another one under
+    that key would otherwise be dropped without a word."""
+    if stored is not None:
+        seq, body = stored
+        if encode(decode_event(body).payload) != encode(payload):
+            raise BadArgument(
+                f"idempotency key {key!r} is already used by event #{seq}, with another "
+                "payload: nothing was recorded"
+            )
+    elif encode(batch[key]) != encode(payload):
+        raise BadArgument(
+            f"idempotency key {key!r} is used twice in this batch, with different payloads: "
+            "nothing was recorded"
+        )
+
+
+def numbered_leaves(rows: Sequence[tuple[int, str]]) -> list[bytes]:
+    """The leaf hashes of stored (seq, hash) rows read in seq order, refusing
+    (`LogIntegrityError`) rows not numbered exactly 1, 2, 3, ...: a row at seq 0 or below, a
+    gap or a hash that is not hex would otherwise be counted, or shift every later leaf, in a
+    checkpoint or a proof without a word."""
+    if not rows:
+        return []
+    seqs, hashes = zip(*rows)
+    if seqs != tuple(range(1, len(seqs) + 1)):
+        bad = next(i for i, s in enumerate(seqs, 1) if s != i)
+        raise LogIntegrityError(
+            f"the log's rows are not numbered 1..{len(seqs)}: the row at position {bad} has "
+            f"seq {seqs[bad - 1]!r}; no checkpoint or proof counts such rows (run "
+            "`ictindex verify`)")
+    try:
+        return list(map(bytes.fromhex, hashes))
+    except (TypeError, ValueError):
+        raise LogIntegrityError("a stored leaf hash is not hex: no checkpoint or proof can be "
+                                "computed (run `ictindex verify`)") from None
+
+
 def _refused(seq: int, reason: str) -> LogIntegrityError:
     return LogIntegrityError(f"event #{seq} cannot be appended as stored: {reason}; "
                              "nothing was recorded")
 
 
-__all__ = ["duplicate", "stored_row"]
+__all__ = ["duplicate", "numbered_leaves", "same_payload", "stored_row"]

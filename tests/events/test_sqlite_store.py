@@ -10,7 +10,8 @@ import pytest
 
 import events.store as store_module
 from events.interface import ConcurrencyError
-from events.store import EventStore, new_event_id
+from events.interface import new_event_id
+from events.store import EventStore
 from events.verify import verify
 
 from event_strategies import StepClock, counter_ids, submission
