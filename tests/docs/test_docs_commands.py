@@ -7,6 +7,11 @@ the next ``$``) is what it must print.  In the expected text a line ``[...]`` sk
 of lines, and ``<any>`` matches any run of characters within a line (for event ids and times
 of events the page itself records).
 
+A page may bring files: a line ``<!-- docs-test: files DIR/ -->`` copies docs/examples/DIR/*
+into the folder first.  A line ``$ python ...`` runs with this Python in isolated mode,
+standard library only (`python -I -S`), in the same folder: what a citizen with a plain Python
+runs, such as the site's stand-alone verifier.
+
 docs/api.md's ```python blocks run in order in one namespace, each printing what the ```text
 block after it shows (same matching).
 """
@@ -16,6 +21,8 @@ from __future__ import annotations
 import re
 import shlex
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,6 +32,7 @@ from ictindex.cli import build_cli
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 MARK = "<!-- docs-test: sample -->"
+FILES = re.compile(r"^<!-- docs-test: files ([\w-]+)/ -->$", flags=re.M)
 
 
 def pages() -> list[Path]:
@@ -60,17 +68,25 @@ def matches(expected: list[str], actual: list[str]) -> bool:
 @pytest.mark.parametrize("page", pages(), ids=lambda p: p.name)
 def test_page_commands_print_what_the_page_shows(page, sample_db, tmp_path, monkeypatch):
     shutil.copy(sample_db, tmp_path / "brvt.db")
+    text = page.read_text(encoding="utf-8")
+    for folder in FILES.findall(text):
+        shutil.copytree(DOCS / "examples" / folder, tmp_path, dirs_exist_ok=True)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ICTINDEX_ACTOR", "so-tttt")
     cli = build_cli()
     runner = CliRunner()
-    steps = sessions(page.read_text(encoding="utf-8"))
+    steps = sessions(text)
     assert steps, f"{page.name} has no commands"
     for command, expected in steps:
         argv = shlex.split(command)
-        assert argv[0] == "ictindex", command
-        result = runner.invoke(cli, argv[1:], catch_exceptions=False)
-        actual = (result.stdout + result.stderr).rstrip("\n").splitlines()
+        assert argv[0] in ("ictindex", "python"), command
+        if argv[0] == "python":
+            done = subprocess.run([sys.executable, "-I", "-S", *argv[1:]], cwd=tmp_path,
+                                  capture_output=True, text=True, encoding="utf-8", timeout=300)
+            actual = (done.stdout + done.stderr).rstrip("\n").splitlines()
+        else:
+            result = runner.invoke(cli, argv[1:], catch_exceptions=False)
+            actual = (result.stdout + result.stderr).rstrip("\n").splitlines()
         while expected and not expected[-1].strip():
             expected = expected[:-1]
         assert matches(expected, actual), (
