@@ -18,6 +18,11 @@ every store.
 log in the append's own transaction (the SQLite store can; the memory store cannot).  The
 application registers a `Projector` through it; without it, every ranking is a replay.
 
+Two optional speed-ups, found by `getattr` (the SQLite store has both): `tile_check()`, an
+`events.tiles.Check` that `verify` feeds from its own pass over the bodies, and
+`storage_check()`, an `events.indexcheck` comparison of every index with the rows of that same
+pass; without them `verify` asks `tile_problems()` and `check_storage()`, which read again.
+
 Changed for issue 13 (a PostgreSQL store does the same): `stored_rows()` without `start` returns
 every row, whatever its seq; `check_storage()` is new; `leaf_hashes` refuses rows that are not
 numbered 1..N; a store opened read-only creates and changes nothing.
