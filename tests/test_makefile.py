@@ -16,8 +16,10 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make
 
 def planned(folder: Path, target: str) -> list[str]:
     """The commands `make TARGET` would run (`make -n`): nothing is installed."""
-    done = subprocess.run(["make", "-n", target], cwd=folder, capture_output=True, text=True,
-                          check=True)
+    # run as a user runs it, not as a sub-make of `make test` (which would add its own lines)
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    done = subprocess.run(["make", "--no-print-directory", "-n", target], cwd=folder,
+                          capture_output=True, text=True, check=True, env=env)
     return done.stdout.splitlines()
 
 
