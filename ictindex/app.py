@@ -16,8 +16,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import getpass
+import heapq
 import itertools
 import os
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
@@ -32,7 +34,7 @@ from events.interface import ConcurrencyError, EventLog, EventNotFound, LogOpenE
 from events.merkle import Checkpoint
 from events.note import Signer, Verifier
 from events.types import (PAYLOAD_TAGS, TIERS, Event, MethodologyAdopted, Payload,
-                          SigningKeyRegistered)
+                          SigningKeyRegistered, UnitSplit, UnitsMerged, units_named)
 from ictindex import analysis, importing, replay, tlog, units, verification
 from ictindex.errors import UsageError
 from ictindex.projections_check import ProjectionCheck, check_projections
@@ -223,6 +225,13 @@ class Ictindex:
         events: Iterable[Event] = self.store.read(
             (lo_seq or 0) + 1, year=year, unit_id=unit_id, indicator=indicator,
             as_of_seq=hi_seq, as_of_time=hi_time)
+        if unit_id is not None and year is None and indicator is None:
+            # a merge or split names its units in fields of its own, not in the store's unit_id
+            # column: read from the unit registry (the events without a year)
+            changes = (e for e in self.store.read_years((), as_of_seq=hi_seq, as_of_time=hi_time)
+                       if e.seq > (lo_seq or 0) and type(e.payload) in (UnitsMerged, UnitSplit)
+                       and unit_id in units_named(e.payload))
+            events = heapq.merge(events, changes, key=attrgetter("seq"))
         if lo_time is not None:
             events = (e for e in events if e.recorded_at > lo_time)
         if wanted:

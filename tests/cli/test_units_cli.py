@@ -187,3 +187,23 @@ def test_log_unit_takes_a_name(sample_copy, run):
     by_id = _ok(run(sample_copy, "log", "--unit", "26656", "--format", "json"))
     assert json.loads(by_id) and _ok(run(sample_copy, "log", "--unit", "xã bình châu",
                                          "--format", "json")) == by_id
+
+
+def test_log_unit_lists_the_merges_and_splits_that_name_the_unit(sample_copy, run):
+    _ok(run(sample_copy, "units", "merge", "26683", "26686", "--into", "N25", "--name", "Xã Mới",
+            *CHANGE))
+    merge_seq = 4176
+    for unit in ("26683", "26686", "N25"):
+        listed = json.loads(_ok(run(sample_copy, "log", "--unit", unit, "--format", "json")))
+        seqs = [e["seq"] for e in listed]
+        assert merge_seq in seqs, unit
+        assert seqs == sorted(seqs)  # still oldest first
+    # a unit the merge does not name does not see it; a year's listing is of that year's events
+    other = json.loads(_ok(run(sample_copy, "log", "--unit", "26656", "--format", "json")))
+    assert merge_seq not in [e["seq"] for e in other]
+    of_year = json.loads(_ok(run(sample_copy, "log", "--unit", "26683", "--year", 2020,
+                                 "--format", "json")))
+    assert merge_seq not in [e["seq"] for e in of_year]
+    before = json.loads(_ok(run(sample_copy, "log", "--unit", "26683", "--until", merge_seq - 1,
+                                "--format", "json")))
+    assert merge_seq not in [e["seq"] for e in before]
