@@ -73,6 +73,7 @@ from .interface import (
 from .lean import LEAN_DECODER
 from .merkle import Checkpoint, ConsistencyProof, InclusionProof, RootAccumulator, hash_children
 from .refusal import BadArgument
+from .sqlread import read_filter
 from .stored import duplicate, numbered_leaves, same_payload, stored_row
 from .types import Event, Payload
 
@@ -846,21 +847,10 @@ class PostgresEventLog:
              unit_id: str | None = None, indicator: str | None = None,
              as_of_seq: int | None = None, as_of_time: dt.datetime | None = None
              ) -> Iterator[Event]:
-        where, params = ["seq >= %s"], [start]
-        if stop is not None:
-            where.append("seq < %s")
-            params.append(stop)
-        if as_of_seq is not None:
-            where.append("seq <= %s")
-            params.append(as_of_seq)
-        if as_of_time is not None:
-            where.append("recorded_at <= %s")
-            params.append(time_key(as_of_time))
-        for column, value in (("year", year), ("unit_id", unit_id), ("indicator", indicator)):
-            if value is not None:
-                where.append(f"{column} = %s")
-                params.append(value)
-        query = f"SELECT body FROM {EVENTS} WHERE {' AND '.join(where)} ORDER BY seq"
+        where, params = read_filter("%s", start, stop, year=year, unit_id=unit_id,
+                                    indicator=indicator, as_of_seq=as_of_seq,
+                                    as_of_time=as_of_time)
+        query = f"SELECT body FROM {EVENTS} WHERE {where} ORDER BY seq"
         return (decode_event(body) for (body,) in self._stream(query, params))
 
     def read_years(self, years: Iterable[int], *, as_of_seq: int | None = None,

@@ -70,6 +70,7 @@ from .schema import (
     ensure_schema,
     is_empty,
 )
+from .sqlread import read_filter
 from .stored import duplicate, numbered_leaves, same_payload, stored_row
 from .types import Event, Payload
 from .upcast import UPCASTERS
@@ -581,21 +582,10 @@ class EventStore:
         events recorded at or before it.  `year`, `unit_id`, `indicator` match the payload
         fields of that name (unit events have no year).
         """
-        where, params = ["seq >= ?"], [start]
-        if stop is not None:
-            where.append("seq < ?")
-            params.append(stop)
-        if as_of_seq is not None:
-            where.append("seq <= ?")
-            params.append(as_of_seq)
-        if as_of_time is not None:
-            where.append("recorded_at <= ?")
-            params.append(time_key(as_of_time))
-        for column, value in (("year", year), ("unit_id", unit_id), ("indicator", indicator)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        sql = f"SELECT body FROM {TABLE} WHERE {' AND '.join(where)} ORDER BY seq"
+        where, params = read_filter("?", start, stop, year=year, unit_id=unit_id,
+                                    indicator=indicator, as_of_seq=as_of_seq,
+                                    as_of_time=as_of_time)
+        sql = f"SELECT body FROM {TABLE} WHERE {where} ORDER BY seq"
         return (decode_event(body) for (body,) in self.db.execute(sql, params))
 
     def read_years(
