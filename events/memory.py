@@ -22,12 +22,9 @@ from .canonical import (
     GENESIS_PREV_HASH,
     decode_event,
     encode_canonical,
-    encode_event,
-    leaf_hash_hex,
     parse_time_key,
     time_key,
 )
-from .checks import check_payload
 from .interface import (
     AppendResult,
     ConcurrencyError,
@@ -40,7 +37,7 @@ from .interface import (
 )
 from .merkle import Checkpoint, ConsistencyProof, InclusionProof
 from .refusal import BadArgument
-from .stored import duplicate, same_payload, stored_row
+from .stored import duplicate, new_row, same_payload, stored_row
 from .types import Event, Payload
 
 Clock = Callable[[], dt.datetime]
@@ -129,22 +126,15 @@ class MemoryEventLog:
                         skipped += 1
                         continue
                     seen[key] = payload
-                tag = check_payload(payload)
-                event_id = self.new_event_id()
-                if type(event_id) is not str or not event_id:
-                    raise ValueError(f"event ids must be non-empty strings: {event_id!r}")
-                if event_id in self._by_id or event_id in new_ids:
-                    raise ValueError(f"event id {event_id!r} is already in the log")
                 seq += 1
-                new_ids[event_id] = seq
-                event = Event(seq=seq, event_id=event_id, recorded_at=now, actor=actor,
-                              payload=payload, prev_hash=prev, key=key)
-                body = encode_event(event)
-                prev = leaf_hash_hex(body)
-                rows.append(StoredRow(seq, event_id, now_key, actor, tag,
-                                      getattr(payload, "year", None),
-                                      getattr(payload, "unit_id", None),
-                                      getattr(payload, "indicator", None), key, body, prev))
+                fields, event = new_row(payload, key, seq, prev, now, now_key, actor,
+                                        self.new_event_id)
+                row = StoredRow._make(fields)
+                if row.event_id in self._by_id or row.event_id in new_ids:
+                    raise ValueError(f"event id {row.event_id!r} is already in the log")
+                new_ids[row.event_id] = seq
+                prev = row.hash
+                rows.append(row)
                 if out is not None:
                     out.append(event)
             first = rows[0].seq if rows else None

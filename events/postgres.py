@@ -57,8 +57,7 @@ except ImportError:  # the optional extra `postgres`
     psycopg = None  # type: ignore[assignment]
 
 from . import merkle, tiles
-from .canonical import GENESIS_PREV_HASH, decode_event, leaf_hash_hex, parse_time_key, time_key
-from .checks import check_payload
+from .canonical import GENESIS_PREV_HASH, decode_event, parse_time_key, time_key
 from .interface import (
     AppendResult,
     ConcurrencyError,
@@ -74,7 +73,7 @@ from .lean import LEAN_DECODER
 from .merkle import Checkpoint, ConsistencyProof, InclusionProof, RootAccumulator, hash_children
 from .refusal import BadArgument
 from .sqlread import read_filter
-from .stored import duplicate, numbered_leaves, same_payload, stored_row
+from .stored import duplicate, new_row, numbered_leaves, same_payload, stored_row
 from .types import Event, Payload
 
 __all__ = ["PostgresEventLog", "SCHEMA"]
@@ -673,19 +672,11 @@ class PostgresEventLog:
                         skipped += 1
                         continue
                     seen[key] = payload
-                tag = check_payload(payload)  # every stored body must decode again
-                event_id = new_id()
-                if type(event_id) is not str or not event_id:
-                    raise ValueError(f"event ids must be non-empty strings: {event_id!r}")
                 seq += 1
-                event = Event(seq=seq, event_id=event_id, recorded_at=now, actor=actor,
-                              payload=payload, prev_hash=prev, key=key)
-                body = encode(event)
-                prev = leaf_hash_hex(body)
+                row, event = new_row(payload, key, seq, prev, now, now_key, actor, new_id, encode)
+                prev = row[10]
                 written.update(prev.encode())
-                rows.append((seq, event_id, now_key, actor, tag, getattr(payload, "year", None),
-                             getattr(payload, "unit_id", None),
-                             getattr(payload, "indicator", None), key, body, prev))
+                rows.append(row)
                 if out is not None:
                     out.append(event)
             self._copy(rows, stack, writer)

