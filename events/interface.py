@@ -19,9 +19,10 @@ log in the append's own transaction (the SQLite store can; the memory store cann
 application registers a `Projector` through it; without it, every ranking is a replay.
 
 Two optional speed-ups, found by `getattr` (the SQLite store has both): `tile_check()`, an
-`events.tiles.Check` that `verify` feeds from its own pass over the bodies, and
-`storage_check()`, an `events.indexcheck` comparison of every index with the rows of that same
-pass; without them `verify` asks `tile_problems()` and `check_storage()`, which read again.
+`events.tiles.Check` that `verify` feeds from its own pass over the bodies (without it `verify`
+asks `tile_problems()`, which reads the leaves again), and `path`, the file a log is kept in:
+`verify` then runs `check_storage()` in a thread beside its pass (the SQLite store's check
+runs inside SQLite, on a connection of its own) rather than after it.
 
 Changed for issue 13 (a PostgreSQL store does the same): `stored_rows()` without `start` returns
 every row, whatever its seq; `check_storage()` is new; `leaf_hashes` refuses rows that are not

@@ -166,38 +166,6 @@ def _storage_problems(conn: sqlite3.Connection) -> list[str]:
     return problems
 
 
-class StorageCheck:
-    """`EventStore.check_storage` split for `verify`: the schema and the indexes' half of the
-    index check (`scan`, on a connection of its own: safe in a thread for a log in a file),
-    the table's half fed by verify's pass (`table`), then `problems`."""
-
-    def __init__(self, conn: sqlite3.Connection, file: str | None) -> None:
-        self._conn = conn
-        self._file = file
-        self.table = indexcheck.Check(indexcheck.indexes(conn))
-        self._scanned: tuple[list[str], dict[str, tuple[int, int]]] | None = None
-
-    def scan(self) -> None:
-        if self._file is None:
-            self._scanned = self._scan(self._conn)
-            return
-        conn = sqlite3.connect(f"{Path(self._file).resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            self._scanned = self._scan(conn)
-        finally:
-            conn.close()
-
-    def _scan(self, conn: sqlite3.Connection) -> tuple[list[str], dict[str, tuple[int, int]]]:
-        return [f"schema: {d}" for d in differences(conn)], self.table.scan(conn)
-
-    def problems(self) -> list[str]:
-        """What `check_storage` would say, once the pass fed every row to `table`."""
-        if self._scanned is None:
-            self.scan()
-        schema, through = self._scanned
-        return schema + [f"storage: {p}" for p in self.table.problems(through)]
-
-
 class EventStore:
     """The event log in one SQLite file (see the module docstring).
 
@@ -785,8 +753,7 @@ class EventStore:
         while a full scan, which `verify` does, still sees it.
 
         For a log in a file, safe to call from another thread: the check runs on a connection
-        of its own (read-only).  `verify` uses `storage_check` instead, which takes the table's
-        half from its own pass."""
+        of its own (read-only), inside SQLite, so `verify` runs it beside its own pass."""
         path = self._file
         if path is None:
             return _storage_problems(self.db.conn)
@@ -795,10 +762,6 @@ class EventStore:
             return _storage_problems(conn)
         finally:
             conn.close()
-
-    def storage_check(self) -> StorageCheck:
-        """`check_storage` in parts, for `verify` to feed the rows it reads anyway."""
-        return StorageCheck(self.db.conn, self._file)
 
     def inclusion_proof(self, seq: int, size: int | None = None) -> InclusionProof:
         """Proof that event `seq` is among the first `size` events (the whole log by default)."""

@@ -130,24 +130,19 @@ def verify(store: EventLog, checkpoint: Checkpoint | str | None = None, *,
     reason: str | None = None
     good = (0, acc.root())
     time_keys = _TimeKeys()
-    times_of = _TimesOfKeys()
+    times_of = TimesOfKeys()
     rows_left = iter(store.stored_rows())
     from .verify_parallel import start as speculate
 
     second_half = speculate(store, store.last_seq(), want) if parallel else None
-    # The SQLite store's check of its schema and indexes (`events.indexcheck`) takes the
-    # table's half from this pass; its scans through the indexes run on a connection of their
-    # own: for a log in a file, in a thread (started after the fork above) beside the rows'.
-    make_check = getattr(store, "storage_check", None)
-    parts = make_check() if make_check is not None else None
-    columns = parts.table.add_columns if parts is not None else None
+    # A log in a file checks its schema and indexes on a connection of its own, inside SQLite
+    # (`events.indexcheck`), which works without the GIL: in a thread (started after the fork
+    # above) beside this pass.  Any other store checks once the pass is done.
     storage_check = None
-    if parts is not None and getattr(store, "path", None):
+    if getattr(store, "path", None):
         pool = ThreadPoolExecutor(1)
-        storage_check = pool.submit(parts.scan)
+        storage_check = pool.submit(store.check_storage)
         pool.shutdown(wait=False)
-    elif parts is None:
-        storage = store.check_storage()
 
     while bad_seq is None or acc.size < want:
         if second_half is not None and acc.size + 1 == second_half.start:
@@ -165,8 +160,6 @@ def verify(store: EventLog, checkpoint: Checkpoint | str | None = None, *,
                         acc.append(blob[i:i + HASH_SIZE])
                         if acc.size == want:
                             checkpoint_root = acc.root()
-                if parts is not None:
-                    parts.table.merge(got.rows, got.sums)
                 seen_ids.update(got.ids)
                 prev, last_time = got.prev, got.last_time
                 rows_left = iter(store.stored_rows(got.stop))
@@ -174,7 +167,7 @@ def verify(store: EventLog, checkpoint: Checkpoint | str | None = None, *,
         if not rows:
             break
         if bad_seq is None:
-            fast = check_chunk(rows, acc.size + 1, prev, last_time, seen_ids, times_of, columns)
+            fast = check_chunk(rows, acc.size + 1, prev, last_time, seen_ids, times_of)
             if fast is not None:
                 digests, prev, last_time = fast
                 whole = len(rows) == CHUNK and acc.size % CHUNK == 0
@@ -190,8 +183,6 @@ def verify(store: EventLog, checkpoint: Checkpoint | str | None = None, *,
                             checkpoint_root = acc.root()
                 continue
         # Row by row: the fast pass found something (or cannot tell), or a failure came before.
-        if bad_seq is None and parts is not None:
-            parts.table.add_rows(rows)  # the whole chunk: what follows a failure counts not
         leaves = []
         for row in rows:
             body = row.body
@@ -221,11 +212,7 @@ def verify(store: EventLog, checkpoint: Checkpoint | str | None = None, *,
 
     if second_half is not None:  # a failure before the middle: its work is not needed
         second_half.cancel()
-    if storage_check is not None:
-        storage_check.result()
-    if parts is not None:
-        # after a failure the pass fed only part of the table: the stand-alone check then
-        storage = parts.problems() if bad_seq is None else store.check_storage()
+    storage = storage_check.result() if storage_check is not None else store.check_storage()
     if bad_seq is None:
         good = (acc.size, acc.root())
     check_ok: bool | None = None
@@ -277,7 +264,7 @@ class _TimeKeys(dict):
     __call__ = dict.__getitem__
 
 
-class _TimesOfKeys(dict):
+class TimesOfKeys(dict):
     """The inverse of `time_key` on its image: column text -> its datetime, or a sentinel.
 
     The fast pass looks stored column texts up here (hashing a str is cached, hashing an
@@ -338,12 +325,11 @@ _UTC = {dt.timezone.utc}  # msgspec decodes every zero offset (Z, +00:00) to thi
 _YEAR_TYPES = frozenset({int, type(None)})
 
 
-def check_chunk(rows, first, prev, last_time, seen_ids, times_of, columns=None):  # noqa: PLR0911
+def check_chunk(rows, first, prev, last_time, seen_ids, times_of):  # noqa: PLR0911
     """`(leaf digests, last leaf hex, last recorded_at)` if every row checks out, else None.
 
     Each comparison below is one check of `_check_row` over the whole chunk at once; None
-    means only "look row by row", never "broken".  `seen_ids` changes only on success, and
-    `columns` (the table's half of `events.indexcheck`) is called with the chunk's columns.
+    means only "look row by row", never "broken".  `seen_ids` changes only on success.
     """
     n = len(rows)
     cols = tuple(zip(*rows))
@@ -386,8 +372,6 @@ def check_chunk(rows, first, prev, last_time, seen_ids, times_of, columns=None):
     if len(new_ids) != n or not seen_ids.isdisjoint(new_ids):
         return None
     seen_ids |= new_ids
-    if columns is not None:
-        columns(cols)
     return digests, leaves[-1], times[-1]
 
 
@@ -441,4 +425,4 @@ def _check_row(row, body, position, leaf, prev, last_time, seen_ids, encode, tim
     return None
 
 
-__all__ = ["VerifyReport", "verify"]
+__all__ = ["CHUNK", "CHUNK_BITS", "TimesOfKeys", "VerifyReport", "check_chunk", "verify"]

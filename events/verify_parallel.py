@@ -3,9 +3,8 @@ in a SQLite file while `verify` checks the first half.
 
 The second half is speculative.  The child starts from the *stored* hash and time of the row
 before its range and returns, per chunk, the leaf digests and the Merkle subtree root (none for
-a chunk that is not whole or that holds the checkpoint size), the event ids it saw, its half of
-the index check (`events.indexcheck`, its rows' hash sums: forked, it has the parent's hash
-secret), and where it stopped: at the end of the log, or at the first chunk its fast pass did not accept.  `verify`
+a chunk that is not whole or that holds the checkpoint size), the event ids it saw, and where
+it stopped: at the end of the log, or at the first chunk its fast pass did not accept.  `verify`
 takes that work only if the first half checked out up to exactly where the child started,
 with the values the child assumed, and no event id of the first half appears in the second;
 then it goes on by itself from where the child stopped (row by row where needed), else from
@@ -42,8 +41,6 @@ class Result(msgspec.Struct, frozen=True):
     last_time: str
     chunks: list[tuple[bytes | None, bytes]]  # (subtree root or None, the digests concatenated)
     ids: list[str]
-    rows: int  # rows start .. stop - 1, and their hash sums per index (`indexcheck.Check`)
-    sums: dict[str, int]
 
 
 class Speculation:
@@ -95,7 +92,6 @@ def _child(send, path: str, start: int, want: int) -> None:
 
 
 def _check_from(path: str, start: int, want: int) -> Result:
-    from .indexcheck import Check, indexes
     from .schema import SELECT_ROWS
 
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -107,20 +103,18 @@ def _check_from(path: str, start: int, want: int) -> Result:
         prev, last_time = before
         chunks: list[tuple[bytes | None, bytes]] = []
         seen: set[str] = set()
-        table = Check(indexes(conn))
-        times_of = _v._TimesOfKeys()
+        times_of = _v.TimesOfKeys()
         cursor = conn.execute(f"{SELECT_ROWS} WHERE seq >= ? ORDER BY seq", (start,))
         first = start
         chunk = _v.CHUNK
         while rows := cursor.fetchmany(chunk):
-            fast = _v.check_chunk(rows, first, prev, last_time, seen, times_of, table.add_columns)
+            fast = _v.check_chunk(rows, first, prev, last_time, seen, times_of)
             if fast is None:
                 break
             digests, prev, last_time = fast
             whole = len(rows) == chunk and not first <= want < first + chunk
             chunks.append((_v.subtree_root(digests) if whole else None, b"".join(digests)))
             first += len(rows)
-        return Result(start, first, before[0], before[1], prev, last_time, chunks, list(seen),
-                      table.rows, table.sums)
+        return Result(start, first, before[0], before[1], prev, last_time, chunks, list(seen))
     finally:
         conn.close()

@@ -249,7 +249,7 @@ def test_each_forgery_is_left_to_the_row_by_row_check(tmp_path, kind, what, k):
         before, rows = list(store.stored_rows())[:4], list(store.stored_rows())[4:8]
         accepted = verify_module.check_chunk(
             rows, 5, before[-1].hash, before[-1].recorded_at, {r.event_id for r in before},
-            verify_module._TimesOfKeys(),
+            verify_module.TimesOfKeys(),
         )
     assert fast == slow
     if slow.first_bad_seq is not None and 5 <= slow.first_bad_seq <= 8:

@@ -23,6 +23,7 @@ from events.store import EventStore
 from events.schema import differences
 from events.types import IndicatorSubmitted, UnitRegistered
 from test_sqlite3_tampering import cli, log  # noqa: F401  (fixtures)
+from tests.reliability.tampering import hide_from_index
 
 def edit(db: Path, *statements: str, params=()) -> None:
     """Run statements on the file with the guard triggers dropped, then put them back."""
@@ -34,26 +35,6 @@ def edit(db: Path, *statements: str, params=()) -> None:
             conn.execute(sql, params) if params else conn.execute(sql)
         for sql in TRIGGERS.values():
             conn.execute(sql)
-    finally:
-        conn.close()
-
-
-def hide_from_index(db: Path, index: str, seq: int) -> None:
-    """The stale-index attack: with writable_schema, the index is made partial (WHERE seq <>
-    `seq`), rebuilt, and its SQL put back: the table is intact, the index misses the row."""
-    conn = sqlite3.connect(db, isolation_level=None)
-    try:
-        original = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (index,)).fetchone()[0]
-        conn.execute("PRAGMA writable_schema = ON")
-        conn.execute("UPDATE sqlite_master SET sql = ? WHERE name = ?",
-                     (f"{original} WHERE seq <> {seq}", index))
-        conn.execute("PRAGMA writable_schema = OFF")
-        conn.close()
-        conn = sqlite3.connect(db, isolation_level=None)  # a fresh schema: the partial index
-        conn.execute(f"REINDEX {index}")
-        conn.execute("PRAGMA writable_schema = ON")
-        conn.execute("UPDATE sqlite_master SET sql = ? WHERE name = ?", (original, index))
-        conn.execute("PRAGMA writable_schema = OFF")
     finally:
         conn.close()
 
@@ -71,6 +52,8 @@ def test_a_row_hidden_from_the_year_index_fails_verify(log, cli, seq, what):
     result = cli(db, "verify")
     assert result.exit_code == 1, result.stdout
     assert "log BROKEN: storage: " in result.stdout and YEAR_INDEX in result.stdout
+    rows = len(list(EventStore(db, read_only=True).stored_rows()))
+    assert f"holds {rows - 1} entries for the {rows} rows of the table events" in result.stdout
 
 
 def test_a_row_hidden_from_the_event_id_index_fails_verify(log, cli):
