@@ -63,7 +63,7 @@ from events import merkle, tiles
 from events.schema import COLUMNS, TABLE, ensure_schema
 from events.types import TIERS, Event, IndicatorCorrected, IndicatorRetracted, IndicatorSubmitted
 
-__all__ = ["run_bench", "floor_replay", "cold_replay", "TARGETS"]
+__all__ = ["run_bench", "floor_replay", "cold_replay", "floor_verify_tree", "paired", "TARGETS"]
 
 TARGETS = {
     "cold_replay": ("≤", 1.5),
@@ -90,7 +90,7 @@ def _another_value(indicator: Any, value: Decimal) -> str:
     return str(value + step if top is None or value + step <= top else value - step)
 
 
-def _paired(phase: Callable[[], Any], floor: Callable[[], Any], repeat: int
+def paired(phase: Callable[[], Any], floor: Callable[[], Any], repeat: int
             ) -> tuple[float, float, float, Any]:
     """Run `floor` and `phase` one after the other, `repeat` times (alternating which goes
     first): (median phase seconds, median floor seconds, median of the per-pair ratios, the
@@ -328,7 +328,7 @@ def run_bench(*, units: int = 1000, indicators: int | None = None, years: int = 
         phases.append(_phase("tile_writing", tiles_s, imp, tiles_s / imp))
 
         progress("cold replay and its floor")
-        cold_s, floor_s, ratio, ranked = _paired(lambda: cold_replay(db_path, year),
+        cold_s, floor_s, ratio, ranked = paired(lambda: cold_replay(db_path, year),
                                                  lambda: floor_replay(db_path, year), repeat)
         phases.append(_phase("cold_replay", cold_s, floor_s, ratio, units_ranked=ranked))
         # part of the cold replay: the Merkle checkpoint its provenance names (whole log,
@@ -405,11 +405,11 @@ def run_bench(*, units: int = 1000, indicators: int | None = None, years: int = 
             check = app.store.tile_check()
             return verify_log(app.store, parallel=parallel, tiles=check).ok and not check.problems()
 
-        verify_s, vfloor_s, ratio, ok = _paired(verify_all, lambda: floor_verify_tree(db_path),
+        verify_s, vfloor_s, ratio, ok = paired(verify_all, lambda: floor_verify_tree(db_path),
                                                 repeat)
-        one_s, _, one_ratio, _ = _paired(lambda: verify_all(False),
+        one_s, _, one_ratio, _ = paired(lambda: verify_all(False),
                                          lambda: floor_verify_tree(db_path), repeat)
-        _, old_floor_s, old_ratio, _ = _paired(verify_all, lambda: floor_verify(db_path), repeat)
+        _, old_floor_s, old_ratio, _ = paired(verify_all, lambda: floor_verify(db_path), repeat)
         storage_s, _ = _median(app.store.check_storage, repeat)
         integrity_s, _ = _median(lambda: app.store.db.execute(
             f"PRAGMA integrity_check({TABLE})").fetchall(), repeat)
@@ -434,7 +434,7 @@ def run_bench(*, units: int = 1000, indicators: int | None = None, years: int = 
             with Ictindex.open(one) as app1:
                 build_log(app1, Spec(units=units, indicators=indicators, years=1,
                                      corrections=corrections, seed=seed, first_year=year))
-            many_s, one_s, ratio, _ = _paired(lambda: cold_replay(db_path, year),
+            many_s, one_s, ratio, _ = paired(lambda: cold_replay(db_path, year),
                                               lambda: cold_replay(one, year), repeat)
             phases.append(_phase("year_of_multi_year_log", many_s, one_s, ratio))
             from events.store import EventStore
@@ -470,7 +470,7 @@ def proofs_against(big: Any, small: Any, repeat: int) -> list[dict]:
     """The proofs of `big` / the same of `small`, alternately, `PROOF_RUNS` × `repeat` pairs."""
     out = []
     for (name, fast), (_, slow) in zip(_proofs(big), _proofs(small)):
-        seconds, floor, ratio, _ = _paired(fast, slow, PROOF_RUNS * repeat)
+        seconds, floor, ratio, _ = paired(fast, slow, PROOF_RUNS * repeat)
         out.append(_phase(f"{name}_vs_one_year", seconds, floor, ratio, events=big.last_seq(),
                           one_year_events=small.last_seq(),
                           sealed=tiles.sealed_size(big.db.conn) == big.last_seq(),

@@ -92,7 +92,7 @@ def test_bench_pairs_each_phase_with_its_floor(monkeypatch):
         return run
 
     monkeypatch.setattr(bench.time, "perf_counter", lambda: clock[0])
-    phase_s, floor_s, ratio, out = bench._paired(work("phase", 2.0), work("floor", 1.0), 4)
+    phase_s, floor_s, ratio, out = bench.paired(work("phase", 2.0), work("floor", 1.0), 4)
     assert ratio == 2.0 and out == "phase"
     assert (phase_s, floor_s) == (2.0, 1.0)  # medians of [2, 2, 6, 2] and [1, 1, 3, 1]
     assert calls == ["floor", "phase", "phase", "floor", "floor", "phase", "phase", "floor"]
