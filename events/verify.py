@@ -13,8 +13,9 @@ One streaming pass over the stored rows, in storage order.  For the row at posit
 - the stored hash is the recomputed leaf hash of the body;
 - event ids are unique and `recorded_at` never decreases.
 
-Every row is read, whatever its seq (a row at seq 0 or below fails at position 1).  Before the
-rows, the database itself is checked (`EventLog.check_storage`): a schema other than a log's
+Every row is read, whatever its seq (a row at seq 0 or below fails at position 1).  Beside the
+rows, the database itself is checked (`EventLog.check_storage`; for a log in a file, in a thread
+while the pass runs): a schema other than a log's
 (a planted trigger, view or index) or an index that does not hold exactly the table's rows (the
 replay reads a year and the unit registry through one) fails verify, as the read paths could
 then see other events than this full scan.
