@@ -1111,21 +1111,9 @@ class PostgresEventLog:
 
 
 class _TileReader(tiles.Reader):
-    """`tiles.Reader` over the tiles of the schema `ictindex`."""
+    """`tiles.Reader` over the tiles of the schema `ictindex` (a psycopg connection)."""
 
-    def __init__(self, conn: "psycopg.Connection", size: int) -> None:
-        super().__init__(conn, size)  # type: ignore[arg-type]
-        self._blobs: dict[tuple[int, int], bytes] = {}
-
-    def tile(self, level: int, idx: int) -> bytes:
-        blob = self._blobs.get((level, idx))
-        if blob is None:
-            row = self.conn.execute(f"SELECT hashes FROM {TILES} WHERE level = %s AND idx = %s",
-                                    (level, idx)).fetchone()
-            if row is None:
-                raise LookupError(f"merkle tile {tiles.path(level, idx)} is not stored")
-            blob = self._blobs[level, idx] = bytes(row[0])
-        return blob
+    TILE_QUERY = f"SELECT hashes FROM {TILES} WHERE level = %s AND idx = %s"
 
 
 def _lean(bodies: Iterable[bytes]) -> Iterator[Any]:

@@ -166,6 +166,17 @@ def _storage_problems(conn: sqlite3.Connection) -> list[str]:
     return problems
 
 
+def _log_end(conn: sqlite3.Connection, expected_last_seq: int | None) -> tuple[int, str, str | None]:
+    """(last seq, its leaf hash, its recorded_at), read under the write lock; with
+    `expected_last_seq`, a `ConcurrencyError` unless the log ends there."""
+    last = conn.execute(
+        f"SELECT seq, hash, recorded_at FROM {TABLE} ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev, last_time = last if last else (0, GENESIS_PREV_HASH, None)
+    if expected_last_seq is not None and expected_last_seq != seq:
+        raise ConcurrencyError(expected_last_seq, seq)
+    return seq, prev, last_time
+
+
 class EventStore:
     """The event log in one SQLite file (see the module docstring).
 
@@ -296,12 +307,7 @@ class EventStore:
         expected_last_seq: int,
         written: "hashlib._Hash",
     ) -> tuple[AppendResult, RootAccumulator | None, tiles.Writer | None]:
-        last = conn.execute(
-            f"SELECT seq, hash, recorded_at FROM {TABLE} ORDER BY seq DESC LIMIT 1"
-        ).fetchone()
-        seq, prev, last_time = last if last else (0, GENESIS_PREV_HASH, None)
-        if expected_last_seq != seq:
-            raise ConcurrencyError(expected_last_seq, seq)
+        seq, prev, last_time = _log_end(conn, expected_last_seq)
         first_seq = seq + 1
         acc = frontier.resume(conn, seq)
         tile_writer = tiles.resume(conn, seq)
@@ -416,12 +422,7 @@ class EventStore:
         out: list[Event] | None,
         written: "hashlib._Hash",
     ) -> tuple[AppendResult, RootAccumulator | None, tiles.Writer | None]:
-        last = conn.execute(
-            f"SELECT seq, hash, recorded_at FROM {TABLE} ORDER BY seq DESC LIMIT 1"
-        ).fetchone()
-        seq, prev, last_time = last if last else (0, GENESIS_PREV_HASH, None)
-        if expected_last_seq is not None and expected_last_seq != seq:
-            raise ConcurrencyError(expected_last_seq, seq)
+        seq, prev, last_time = _log_end(conn, expected_last_seq)
         now = self.clock()
         now_key = time_key(now)  # refuses naive datetimes
         now = now.astimezone(dt.timezone.utc)

@@ -319,18 +319,19 @@ def _blob_root(blob: bytes) -> bytes:
 class Reader:
     """Merkle hashes of the first `size` leaves from the stored tiles."""
 
+    # a subclass reading another database's table names it, in that database's placeholders
+    TILE_QUERY = f"SELECT hashes FROM {TABLE} WHERE level = ? AND idx = ?"
+
     def __init__(self, conn: sqlite3.Connection, size: int) -> None:
         self.conn = conn
         self.size = size
         self._cache: dict[tuple[int, int], bytes] = {}
 
     def tile(self, level: int, idx: int) -> bytes:
-        """The stored hashes of tile (level, idx), read once (a subclass reads another
-        database's table)."""
+        """The stored hashes of tile (level, idx), read once."""
         blob = self._cache.get((level, idx))
         if blob is None:
-            row = self.conn.execute(f"SELECT hashes FROM {TABLE} WHERE level = ? AND idx = ?",
-                                    (level, idx)).fetchone()
+            row = self.conn.execute(self.TILE_QUERY, (level, idx)).fetchone()
             if row is None:
                 raise LookupError(f"merkle tile {path(level, idx)} is not stored")
             blob = self._cache[level, idx] = bytes(row[0])

@@ -17,9 +17,9 @@ the two checks without which a read path could see other events than the Merkle 
 - **each index holds exactly the table's rows** (the reads above go through the indexes): in
   Python, every entry of every index must become a Python object (`index entries read`, the
   covering scans alone, nothing hashed) and so must the table's side (`index columns read`);
-  in SQL, the cheapest complete form found is one `GROUP BY` per index over the union of its
-  entries and the table's rows (`indexes in SQL`: every (seq, columns) must occur exactly
-  twice; exact, no hash).
+  in SQL, verify's own check (`events.indexcheck`: one `GROUP BY` per index over the union of
+  its entries and the table's rows, every (seq, columns) occurring exactly twice; `indexes in
+  SQL`).
 
 Each is timed paired with the floor (alternating order; medians of the per-pair ratios).  The
 bounds then allow the best case: the SQLite module releases the GIL while SQLite works, so the
@@ -43,9 +43,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import msgspec  # noqa: E402
 
+from events import indexcheck  # noqa: E402
 from events.indexcheck import indexes  # noqa: E402
 from events.schema import COLUMNS, TABLE  # noqa: E402
+from events.store import EventStore  # noqa: E402
 from events.types import PAYLOAD_TAGS  # noqa: E402
+from events.verify import verify  # noqa: E402
 from ictindex.bench.bench import floor_verify_tree, paired  # noqa: E402
 
 INDEXED = ("event_id", "recorded_at", "actor", "type", "year", "unit_id", "indicator", "key")
@@ -98,17 +101,9 @@ def index_entries_read(conn: sqlite3.Connection) -> int:
 
 
 def indexes_in_sql(conn: sqlite3.Connection) -> int:
-    """(seq, columns) tuples that do not occur exactly once in the index and once in the table
-    (0 for a good log).  Exact: the table's seqs are distinct, so equal sets with every tuple
-    counted twice are equal multisets."""
-    bad = 0
-    for name, cs in indexes(conn).items():
-        cols = ", ".join(("seq", *cs))
-        bad += conn.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM (SELECT {cols} FROM {TABLE} INDEXED BY "
-            f"\"{name}\" UNION ALL SELECT {cols} FROM {TABLE} NOT INDEXED) GROUP BY {cols} "
-            "HAVING count(*) != 2)").fetchone()[0]
-    return bad
+    """The indexes that do not hold exactly the table's rows (0 for a good log): verify's own
+    check, `events.indexcheck` (counts, then every (seq, columns) tuple once on each side)."""
+    return len(indexcheck.check(conn))
 
 
 def measure(db: str, repeat: int) -> dict[str, float]:
@@ -127,9 +122,6 @@ def measure(db: str, repeat: int) -> dict[str, float]:
                                      floor, repeat)[2] - body_alone,
         "indexes in SQL": paired(lambda: indexes_in_sql(conn), floor, repeat)[2],
     }
-    from events.store import EventStore
-    from events.verify import verify
-
     store = EventStore(db, read_only=True)
     r["verify as it is, one process"] = paired(
         lambda: verify(store, parallel=False, tiles=store.tile_check()), floor, repeat)[2]
